@@ -3,7 +3,7 @@
 const { compilerOptions } = require('./tsconfig.json');
 
 const esmOnly = ['@nestjs', '@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose',
-  'socks-proxy-agent', 'agent-base'];
+  'socks-proxy-agent', 'agent-base', 'fs-xattr'];
 const swc = (parser) => ['@swc/jest', {
   jsc: { parser, target: 'es2023', transform: { legacyDecorator: true, decoratorMetadata: true } },
   module: { type: 'commonjs' },

@@ -1,0 +1,42 @@
+import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { buildOpenApiDocument, serveOpenApi } from '@koredump/http';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type { Server } from 'node:http';
+
+import { CollectorConfig } from './collector.config.js';
+import { NodeCollectorModule } from './node-collector.module.js';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../../../package.json') as { version: string };
+
+export const COLLECTOR_VERSION = version;
+
+/** The collector's OpenAPI document (served at /openapi.json and checked in under openapi/). */
+export function collectorOpenApi(app: INestApplication): OpenAPIObject {
+  return buildOpenApiDocument(app, {
+    title: 'koredump node-collector',
+    description: "Per-node coredump API: lists, describes and streams this node's systemd-coredump cores.",
+    version,
+  });
+}
+
+/** Creates the collector app, listening or not; main.ts and the tests share it. */
+export async function createCollectorApp(config: CollectorConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(NodeCollectorModule.forRoot(config), {
+    logger: new ConsoleLogger({ json: config.logFormat === 'json', prefix: 'koredump-collector' }),
+    bodyParser: false,
+  });
+  app.enableShutdownHooks();
+  serveOpenApi(app, collectorOpenApi(app));
+  return app;
+}
+
+/** Listens; downloads of large cores to slow clients are never cut off by a server timeout. */
+export async function listen(app: INestApplication, port: number, host: string): Promise<Server> {
+  await app.listen(port, host);
+  const server = app.getHttpServer() as Server;
+  server.setTimeout(0);
+  server.requestTimeout = 60_000; // bounds receiving a request, not sending the response
+  return server;
+}

@@ -1,0 +1,80 @@
+import { Controller, Get, Head, Header, Param, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ApiErrorDto } from '@koredump/http';
+import type { Request, Response } from 'express';
+
+import { CoreCatalog } from './core-catalog.js';
+import { CoresService } from './cores.service.js';
+import { CoreRecordDto, CoreSummaryDto } from './dto/core.dto.js';
+import { DownloadQueryDto, ListCoresQueryDto } from './dto/list-cores.query.js';
+import { sendCore } from './send-core.js';
+
+const CORE_ID_PARAM = {
+  name: 'id',
+  description: 'Core id (the file name in the coredump directory)',
+  example: 'core.crasher.0.3f1c6b0e2a8d4c5f9e7b1a2c3d4e5f60.4242.1764355200000000.zst',
+};
+
+@ApiTags('cores')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
+@Controller('apiv1/cores')
+export class CoresController {
+  constructor(
+    private readonly cores: CoresService,
+    private readonly catalog: CoreCatalog,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  @ApiOperation({ summary: "This node's cores, oldest first (compact records)" })
+  @ApiOkResponse({ type: [CoreSummaryDto] })
+  list(@Query() query: ListCoresQueryDto): string {
+    return this.cores.listJson(query);
+  }
+
+  @Get('metadata/:id')
+  @ApiOperation({ summary: 'The full record of one core (every journal field, stack trace in MESSAGE)' })
+  @ApiParam(CORE_ID_PARAM)
+  @ApiOkResponse({ type: CoreRecordDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto })
+  metadata(@Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.cores.metadata(id);
+  }
+
+  @Get('download/:id')
+  @Head('download/:id')
+  @ApiOperation({
+    summary: 'Stream the core file',
+    description:
+      'Range (single byte range), If-None-Match, If-Modified-Since and If-Range are honoured. With decompress=true the decompressed core is streamed chunked (no Range). A failure after the headers aborts the connection.',
+  })
+  @ApiParam(CORE_ID_PARAM)
+  @ApiProduces('application/octet-stream')
+  @ApiResponse({ status: 200, description: 'The core', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiResponse({ status: 206, description: 'The requested byte range' })
+  @ApiResponse({ status: 304, description: 'Not modified' })
+  @ApiNotFoundResponse({ type: ApiErrorDto })
+  @ApiResponse({ status: 416, type: ApiErrorDto, description: 'Range not satisfiable' })
+  async download(
+    @Param('id') id: string,
+    @Query() query: DownloadQueryDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const record = this.cores.findForDownload(id);
+    await sendCore(req, res, this.catalog.coreDir, record, query.decompress === 'true');
+  }
+}

@@ -1,0 +1,154 @@
+import { Logger } from '@nestjs/common';
+import { createDecompressor, openCoreFile, stripCompressionSuffix } from '@koredump/coredump';
+import { decideByteRange } from '@koredump/http';
+import type { Request, Response } from 'express';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import type { CoreRecord } from './core-record.js';
+
+const logger = new Logger('Download');
+
+/** RFC 6266 Content-Disposition with an ASCII fallback and the exact name in filename*. */
+export function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+function etagOf(size: number, mtimeMs: number, ino: number): string {
+  return `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}-${ino.toString(16)}"`;
+}
+
+/** True when the client's cached copy (If-None-Match / If-Modified-Since) is current. */
+function notModified(req: Request, etag: string, mtime: Date): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    return inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  }
+  const ims = req.headers['if-modified-since'];
+  if (ims) {
+    const since = Date.parse(ims);
+    return !Number.isNaN(since) && Math.floor(mtime.getTime() / 1000) <= Math.floor(since / 1000);
+  }
+  return false;
+}
+
+/**
+ * Passes bytes through and fails the pipeline, before the response is ended, when the file ends
+ * short of the promised length (truncated while being read).
+ */
+function exactLength(expected: number): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      cb(bytes === expected ? null : new Error(`file ended after ${bytes} of ${expected} bytes`));
+    },
+  });
+}
+
+function sendError(res: Response, statusCode: number, error: string, message: string): void {
+  res.status(statusCode).json({ statusCode, error, message });
+}
+
+/**
+ * Streams a core file: conditional requests, single byte ranges, optional in-process decompression.
+ * Never buffers the file; a read or decompression failure after the headers are sent destroys the
+ * connection, so a client can always tell a truncated download from a complete one.
+ */
+export async function sendCore(
+  req: Request,
+  res: Response,
+  coreDir: string,
+  record: CoreRecord,
+  decompress: boolean,
+): Promise<void> {
+  const opened = await openCoreFile(coreDir, record.id);
+  if (!opened) return sendError(res, 404, 'Not Found', `core ${record.id} not found`);
+  const { handle, size, mtime, ino } = opened;
+  let handleOwned = true;
+  try {
+    const decompressor = decompress ? createDecompressor(record.compression) : undefined;
+    const head = req.method === 'HEAD';
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Last-Modified', mtime.toUTCString());
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+
+    if (decompressor) {
+      // The decompressed size is unknown up front: chunked, no ranges, no validators.
+      res.setHeader('Content-Disposition', contentDisposition(stripCompressionSuffix(record.id)));
+      res.setHeader('Accept-Ranges', 'none');
+      res.status(200);
+      if (head) {
+        decompressor.destroy();
+        res.end();
+        return;
+      }
+      res.flushHeaders();
+      handleOwned = false;
+      try {
+        await pipeline(handle.createReadStream({ autoClose: true }), decompressor, res);
+      } catch (err) {
+        if (!res.writableFinished) {
+          if (!isClientGone(err, res)) logger.error(`decompressing ${record.id} failed: ${(err as Error).message}`);
+          res.destroy();
+        }
+      }
+      return;
+    }
+
+    const etag = etagOf(size, mtime.getTime(), ino);
+    res.setHeader('ETag', etag);
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('Content-Disposition', contentDisposition(record.id));
+    if (notModified(req, etag, mtime)) {
+      res.removeHeader('Content-Type');
+      res.status(304).end();
+      return;
+    }
+    // If-Range: ranges only apply while the client's validator is still current.
+    const ifRange = req.headers['if-range'];
+    const rangeApplies = !ifRange || ifRange === etag || ifRange === mtime.toUTCString();
+    const range = decideByteRange(rangeApplies ? req.headers.range : undefined, size);
+    if (range.kind === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${size}`);
+      res.removeHeader('Content-Disposition');
+      return sendError(res, 416, 'Range Not Satisfiable', `range "${req.headers.range}" cannot be satisfied for a core of ${size} bytes`);
+    }
+    const start = range.kind === 'partial' ? range.start : 0;
+    const end = range.kind === 'partial' ? range.end : size - 1;
+    const length = end - start + 1;
+    if (range.kind === 'partial') {
+      res.status(206);
+      res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+    } else {
+      res.status(200);
+    }
+    res.setHeader('Content-Length', String(length));
+    if (head || length === 0) {
+      res.end();
+      return;
+    }
+    handleOwned = false;
+    try {
+      await pipeline(
+        handle.createReadStream({ start, end, autoClose: true, highWaterMark: 1 << 20 }),
+        exactLength(length),
+        res,
+      );
+    } catch (err) {
+      if (!isClientGone(err, res)) logger.error(`sending ${record.id} failed: ${(err as Error).message}`);
+      res.destroy();
+    }
+  } finally {
+    if (handleOwned) await handle.close();
+  }
+}
+
+function isClientGone(err: unknown, res: Response): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || res.destroyed;
+}

@@ -1,0 +1,3 @@
+export * from './cgroup.js';
+export * from './cmdline.js';
+export * from './conmon.js';

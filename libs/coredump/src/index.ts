@@ -1,0 +1,5 @@
+export * from './core-directory.js';
+export * from './core-file-name.js';
+export * from './decompress.js';
+export * from './open-core.js';
+export * from './xattrs.js';

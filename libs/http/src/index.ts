@@ -1,0 +1,5 @@
+export * from './all-exceptions.filter.js';
+export * from './api-error.js';
+export * from './byte-range.js';
+export * from './openapi.js';
+export * from './public.decorator.js';
