@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, rmdir, writeFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pidExists, sleep, spawnDetached, waitFor, type DetachedProcess } from './exec.js';
 
 export const CORE_DIR = '/var/lib/systemd/coredump';
@@ -19,7 +19,12 @@ export const COREDUMP_BIN = '/lib/systemd/systemd-coredump';
 export const COREDUMP_SOCKET = '/run/systemd/coredump';
 export const JOURNAL_SOCKET = '/run/systemd/journal/socket';
 export const JOURNAL_STDOUT_SOCKET = '/run/systemd/journal/stdout';
-const JOURNAL_SOCKETS = [JOURNAL_SOCKET, JOURNAL_STDOUT_SOCKET, '/run/systemd/journal/dev-log'];
+const JOURNAL_SOCKETS = [
+  JOURNAL_SOCKET,
+  JOURNAL_STDOUT_SOCKET,
+  '/run/systemd/journal/dev-log',
+  '/run/systemd/journal/io.systemd.journal',
+];
 const SYSCTL_FILE = '/usr/lib/sysctl.d/50-coredump.conf';
 /** Our drop-in. "zz-" so it sorts after (= overrides) ordinary drop-ins. */
 export const HARNESS_DROPIN = '/run/systemd/coredump.conf.d/zz-koredump-test-harness.conf';
@@ -55,12 +60,12 @@ async function boundUnixSockets(): Promise<Map<string, UnixSocket[]>> {
   const map = new Map<string, UnixSocket[]>();
   for (const line of text.split('\n').slice(1)) {
     const cols = line.trim().split(/\s+/);
-    if (cols.length < 8 || !cols[7]!.startsWith('/')) continue;
-    const flags = parseInt(cols[3]!, 16);
-    const s: UnixSocket = { listening: (flags & 0x10000) !== 0, type: parseInt(cols[4]!, 16) };
-    const list = map.get(cols[7]!) ?? [];
+    if (cols.length < 8 || !cols[7].startsWith('/')) continue;
+    const flags = parseInt(cols[3], 16);
+    const s: UnixSocket = { listening: (flags & 0x10000) !== 0, type: parseInt(cols[4], 16) };
+    const list = map.get(cols[7]) ?? [];
     list.push(s);
-    map.set(cols[7]!, list);
+    map.set(cols[7], list);
   }
   return map;
 }
@@ -262,11 +267,15 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
 export function startCoredumpHost(): Promise<CoredumpHost> {
   return serialized(async () => {
     if (!shared) shared = await setUp();
+    const first = shared.refs === 0;
     shared.refs++;
     const mine = shared;
     let stopped = false;
     return {
-      ...mine.info,
+      coreDir: mine.info.coreDir,
+      // Only the call that did the setup "started" the daemons; nested calls share them.
+      startedJournald: first && mine.info.startedJournald,
+      startedCoredumpListener: first && mine.info.startedCoredumpListener,
       stop: () =>
         serialized(async () => {
           if (stopped) return;
@@ -316,7 +325,13 @@ async function setUp(): Promise<Shared> {
       } else {
         await removeStaleSockets(JOURNAL_SOCKETS);
         const log = join(LOG_DIR, 'journald.log');
-        const proc = await startDaemon('systemd-journald', JOURNALD_BIN, [], log, journaldListening);
+        const proc = await startDaemon(
+          'systemd-journald',
+          JOURNALD_BIN,
+          [],
+          log,
+          journaldListening,
+        );
         startedJournald = true;
         undo.push(async () => {
           await stopDaemon(proc);
@@ -346,16 +361,13 @@ async function setUp(): Promise<Shared> {
     }
 
     // 3. coredump.conf: files on disk (Storage=external), never Storage=journal/none left around.
-    if (!existsSync(HARNESS_DROPIN)) {
-      const dir = '/run/systemd/coredump.conf.d';
-      const dirExisted = existsSync(dir);
-      await mkdir(dir, { recursive: true });
-      await writeFile(HARNESS_DROPIN, HARNESS_DROPIN_TEXT);
-      undo.push(async () => {
-        await rm(HARNESS_DROPIN, { force: true });
-        if (!dirExisted) await rmdir(dir).catch(() => undefined);
-      });
-    }
+    //    (Re)written on every setup, so a drop-in left behind by a killed run is cleaned up too.
+    await mkdir(dirname(HARNESS_DROPIN), { recursive: true });
+    await writeFile(HARNESS_DROPIN, HARNESS_DROPIN_TEXT);
+    undo.push(async () => {
+      await rm(HARNESS_DROPIN, { force: true });
+      await rmdir(dirname(HARNESS_DROPIN)).catch(() => undefined); // only if empty
+    });
     const storage = await effectiveStorage();
     if (storage.value !== 'external') {
       throw new Error(

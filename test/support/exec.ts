@@ -188,7 +188,9 @@ export function spawnDetached(
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
       child.on('exit', (code, signal) => res({ code, signal }));
     });
-    child.once('error', (e) => reject(new Error(`cannot start ${fmtCmd(cmd, args)}: ${e.message}`)));
+    child.once('error', (e) =>
+      reject(new Error(`cannot start ${fmtCmd(cmd, args)}: ${e.message}`)),
+    );
     child.once('spawn', () => {
       child.unref();
       resolve({ pid: child.pid!, exited });

@@ -7,10 +7,20 @@ import type { Server } from 'node:http';
 import { CollectorConfig } from './collector.config.js';
 import { NodeCollectorModule } from './node-collector.module.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { version } = require('../../../package.json') as { version: string };
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-export const COLLECTOR_VERSION = version;
+/** The version in the repository's package.json, found upward from here (source and dist alike). */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
+export const COLLECTOR_VERSION = packageVersion();
+const version = COLLECTOR_VERSION;
 
 /** The collector's OpenAPI document (served at /openapi.json and checked in under openapi/). */
 export function collectorOpenApi(app: INestApplication): OpenAPIObject {
@@ -24,7 +34,11 @@ export function collectorOpenApi(app: INestApplication): OpenAPIObject {
 /** Creates the collector app, listening or not; main.ts and the tests share it. */
 export async function createCollectorApp(config: CollectorConfig): Promise<INestApplication> {
   const app = await NestFactory.create(NodeCollectorModule.forRoot(config), {
-    logger: new ConsoleLogger({ json: config.logFormat === 'json', prefix: 'koredump-collector' }),
+    logger: new ConsoleLogger({
+      json: config.logFormat === 'json',
+      prefix: 'koredump-collector',
+      colors: config.logFormat === 'text' && process.stdout.isTTY,
+    }),
     bodyParser: false,
   });
   app.enableShutdownHooks();

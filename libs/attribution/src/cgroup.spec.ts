@@ -68,7 +68,16 @@ describe('parseKubepodsCgroup', () => {
       ref({ qosClass: 'besteffort', containerID: CID, runtime: 'docker' }),
     ],
     // CRI-O's conmon scope is the monitor, not the workload
-    ['systemd crio-conmon scope', `${sysBurst}/crio-conmon-${CID}.scope`, ref({ qosClass: 'burstable' })],
+    [
+      'systemd crio-conmon scope',
+      `${sysBurst}/crio-conmon-${CID}.scope`,
+      ref({ qosClass: 'burstable' }),
+    ],
+    [
+      'systemd UID with hex letters',
+      `/kubepods.slice/kubepods-pod0a1b2c3d_e4f5_6789_abcd_ef0123456789.slice/crio-${CID}.scope`,
+      ref({ podUID: '0a1b2c3d-e4f5-6789-abcd-ef0123456789', containerID: CID, runtime: 'cri-o' }),
+    ],
     // pod-level paths
     ['systemd pod-level', sysBurst, ref({ qosClass: 'burstable' })],
     ['systemd pod-level guaranteed, trailing slash', `${sysGuar}/`, ref({})],
@@ -76,7 +85,13 @@ describe('parseKubepodsCgroup', () => {
     [
       'systemd static pod',
       `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${HASH}.slice/cri-containerd-${CID}.scope`,
-      ref({ podUID: HASH, staticPod: true, qosClass: 'burstable', containerID: CID, runtime: 'containerd' }),
+      ref({
+        podUID: HASH,
+        staticPod: true,
+        qosClass: 'burstable',
+        containerID: CID,
+        runtime: 'containerd',
+      }),
     ],
     [
       'systemd static guaranteed pod',
@@ -109,7 +124,11 @@ describe('parseKubepodsCgroup', () => {
       `/kubepods/burstable/pod${UID}/crio-conmon-${CID}`,
       ref({ driver: 'cgroupfs', qosClass: 'burstable' }),
     ],
-    ['cgroupfs pod-level', `/kubepods/besteffort/pod${UID}`, ref({ driver: 'cgroupfs', qosClass: 'besteffort' })],
+    [
+      'cgroupfs pod-level',
+      `/kubepods/besteffort/pod${UID}`,
+      ref({ driver: 'cgroupfs', qosClass: 'besteffort' }),
+    ],
     [
       'cgroupfs static pod',
       `/kubepods/pod${HASH}/${CID}`,
@@ -185,7 +204,10 @@ describe('parseKubepodsCgroup', () => {
     ['31-hex static hash', `/kubepods/pod${HASH.slice(1)}/${CID}`],
     ['systemd UID with dashes', `/kubepods.slice/kubepods-pod${UID}.slice/crio-${CID}.scope`],
     ['cgroupfs UID with underscores', `/kubepods/pod${UID_}/${CID}`],
-    ['mismatched qos prefix', `/kubepods.slice/kubepods-burstable.slice/kubepods-besteffort-pod${UID_}.slice`],
+    [
+      'mismatched qos prefix',
+      `/kubepods.slice/kubepods-burstable.slice/kubepods-besteffort-pod${UID_}.slice`,
+    ],
     ['pod slice without .slice', `/kubepods.slice/kubepods-pod${UID_}/crio-${CID}.scope`],
     ['unknown qos level', `/kubepods/guaranteed/pod${UID}/${CID}`],
     ['garbage leaf', `${sysBurst}/garbage.scope`],
@@ -222,7 +244,10 @@ describe('parseProcCgroup', () => {
     ],
     [
       'v1 where only a later line has the container',
-      [`4:cpu:/kubepods/burstable/pod${UID}`, `3:pids:/kubepods/burstable/pod${UID}/crio-${CID}`].join('\n'),
+      [
+        `4:cpu:/kubepods/burstable/pod${UID}`,
+        `3:pids:/kubepods/burstable/pod${UID}/crio-${CID}`,
+      ].join('\n'),
       ref({ driver: 'cgroupfs', qosClass: 'burstable', containerID: CID, runtime: 'cri-o' }),
     ],
     ['v1 pod-level only', v1(''), ref({ driver: 'cgroupfs', qosClass: 'burstable' })],

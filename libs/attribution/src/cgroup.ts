@@ -54,8 +54,7 @@ function normalizeUid(
 }
 
 type Leaf =
-  | { kind: 'container'; containerID: string; runtime?: ContainerRuntime }
-  | { kind: 'monitor' };
+  { kind: 'container'; containerID: string; runtime?: ContainerRuntime } | { kind: 'monitor' };
 
 /**
  * Classify a segment below the pod cgroup: `[prefix-]<64hex>[.scope]`. `crio-conmon-<id>` is

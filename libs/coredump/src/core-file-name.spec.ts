@@ -64,10 +64,7 @@ describe('parseCoreFileName', () => {
     [`${base}.lz4`, ok({ compression: 'lz4' })],
     [`${base}.xz`, ok({ compression: 'xz' })],
     [base, ok({})],
-    [
-      `core.my\\x2eapp.1000.${BOOT}.42.${USEC}.zst`,
-      ok({ comm: 'my.app', compression: 'zst' }),
-    ],
+    [`core.my\\x2eapp.1000.${BOOT}.42.${USEC}.zst`, ok({ comm: 'my.app', compression: 'zst' })],
     [`core.a\\x2fb\\x20c.0.${BOOT}.1.${USEC}`, ok({ comm: 'a/b c', uid: 0, pid: 1 })],
     [`core.back\\x5cslash.1000.${BOOT}.42.${USEC}`, ok({ comm: 'back\\slash' })],
     // UTF-8 comm: systemd escapes every byte >= 0x7f individually.

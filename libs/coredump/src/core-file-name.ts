@@ -85,7 +85,7 @@ export function stripCompressionSuffix(name: string): string {
  */
 function unescapeComm(escaped: string): string {
   const bytes: number[] = [];
-  for (let i = 0; i < escaped.length; ) {
+  for (let i = 0; i < escaped.length;) {
     const m = /^\\x([0-9a-fA-F]{2})/.exec(escaped.slice(i, i + 4));
     if (m) {
       bytes.push(parseInt(m[1], 16));

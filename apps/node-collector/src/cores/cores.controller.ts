@@ -1,4 +1,4 @@
-import { Controller, Get, Head, Header, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -55,9 +55,8 @@ export class CoresController {
   }
 
   @Get('download/:id')
-  @Head('download/:id')
   @ApiOperation({
-    summary: 'Stream the core file',
+    summary: 'Stream the core file (GET or HEAD)',
     description:
       'Range (single byte range), If-None-Match, If-Modified-Since and If-Range are honoured. With decompress=true the decompressed core is streamed chunked (no Range). A failure after the headers aborts the connection.',
   })
