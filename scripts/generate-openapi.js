@@ -9,7 +9,7 @@ async function main() {
   const app = await createCollectorApp({
     port: 0, host: '127.0.0.1', coreDir: '/nonexistent', nodeName: 'openapi', authDisabled: false,
     fakeK8s: true, rescanIntervalMs: 60000, logFormat: 'text',
-  });
+  }, ['error']);
   const doc = collectorOpenApi(app);
   mkdirSync(join(__dirname, '../openapi'), { recursive: true });
   writeFileSync(join(__dirname, '../openapi/node-collector.json'), JSON.stringify(doc, null, 2) + '\n');

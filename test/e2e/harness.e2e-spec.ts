@@ -206,6 +206,34 @@ describe('test harness (real journald + systemd-coredump)', () => {
         `COREDUMP_CONTAINER_CMDLINE=${cmdline}`,
       ]);
       expect(all.stdout.trim().split('\n')).toHaveLength(1);
+      const conmonCores = await run('journalctl', [
+        '-o',
+        'json',
+        '--no-pager',
+        `--since=@${since}`,
+        `MESSAGE_ID=${COREDUMP_MESSAGE_ID}`,
+        'COREDUMP_COMM=conmon',
+      ]);
+      expect(conmonCores.stdout.trim()).toBe('');
+
+      // conmon + kubepods cgroup (CRI-O layout) + SIGABRT + another comm, all at once.
+      const cid2 = 'fe'.repeat(32);
+      const both = await crash(crasher, {
+        conmon: { name: `k8s_srv_mypod_default_${POD_UID}_1`, cid: cid2 },
+        kubepods: { podUID: POD_UID, containerID: cid2, runtime: 'crio', qos: 'besteffort' },
+        signal: 'ABRT',
+        comm: 'srv',
+      });
+      expect(both.journal).toMatchObject({
+        COREDUMP_SIGNAL: '6',
+        COREDUMP_COMM: 'srv',
+        COREDUMP_EXE: '/srv',
+        COREDUMP_CGROUP: `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${POD_UID.replace(/-/g, '_')}.slice/crio-${cid2}.scope`,
+      });
+      expect(both.journal.COREDUMP_CONTAINER_CMDLINE).toContain(
+        `-n k8s_srv_mypod_default_${POD_UID}_1`,
+      );
+      expect(existsSync(both.coreFile)).toBe(true);
     },
     T,
   );

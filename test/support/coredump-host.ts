@@ -83,14 +83,20 @@ async function coredumpListening(): Promise<boolean> {
   return (m.get(COREDUMP_SOCKET) ?? []).some((s) => s.listening && s.type === 5);
 }
 
-/** Pids whose /proc/<pid>/comm equals comm (comm is truncated by the kernel to 15 chars). */
+/** Live (non-zombie) pids whose comm equals comm (the kernel truncates comm to 15 chars). */
 async function pidsByComm(comm: string): Promise<number[]> {
   const want = comm.slice(0, 15);
   const pids: number[] = [];
   for (const e of await readdir('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      if ((await readFile(`/proc/${e}/comm`, 'utf8')).trim() === want) pids.push(Number(e));
+      const stat = await readFile(`/proc/${e}/stat`, 'utf8'); // "pid (comm) S ..."
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      const state = stat.slice(close + 2, close + 3);
+      if (stat.slice(open + 1, close) === want && state !== 'Z' && state !== 'X') {
+        pids.push(Number(e));
+      }
     } catch {
       // raced with exit
     }
@@ -316,13 +322,19 @@ async function setUp(): Promise<Shared> {
     // 1. journald
     let startedJournald = false;
     if (!(await journaldListening())) {
-      const running = await pidsByComm('systemd-journald');
-      if (running.length) {
-        // Someone else's journald that is still starting up: give it a moment, never start a second one.
-        await waitFor(`systemd-journald (pid ${running.join(',')}) to listen`, journaldListening, {
-          timeoutMs: 5000,
-        });
-      } else {
+      // A journald without its sockets is starting up or shutting down (someone else's):
+      // never start a second one; wait until it listens or is gone.
+      const state = await waitFor(
+        'a running systemd-journald to listen or exit',
+        async () =>
+          (await journaldListening())
+            ? 'listening'
+            : (await pidsByComm('systemd-journald')).length === 0
+              ? 'absent'
+              : undefined,
+        { timeoutMs: READY_TIMEOUT_MS },
+      );
+      if (state === 'absent') {
         await removeStaleSockets(JOURNAL_SOCKETS);
         const log = join(LOG_DIR, 'journald.log');
         const proc = await startDaemon(

@@ -281,9 +281,11 @@ async function makeCgroup(
             break;
           } catch (e) {
             const code = (e as NodeJS.ErrnoException).code;
-            if (code === 'ENOENT' || code === 'ENOTEMPTY') break; // gone, or in use by a concurrent crash
-            if (i >= 50) throw e;
-            await sleep(20); // EBUSY while the crashed task is still being reaped
+            // ENOENT: gone. ENOTEMPTY: a concurrent crash made a child cgroup. EBUSY: a task is
+            // still in it (the crashed one being reaped, or a concurrent crash): retry ~1 s, then
+            // leave it rather than mask the caller's result.
+            if (code !== 'EBUSY' || i >= 50) break;
+            await sleep(20);
           }
         }
       }
@@ -361,7 +363,7 @@ async function crashDiagnostics(pid: number, sinceSec: number): Promise<string> 
       'short-precise',
       `--since=@${sinceSec}`,
       '-n',
-      '30',
+      '10',
       '_COMM=systemd-coredum',
     ],
     { allowFailure: true },

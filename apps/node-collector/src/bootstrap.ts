@@ -1,4 +1,4 @@
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { buildOpenApiDocument, serveOpenApi } from '@koredump/http';
 import type { OpenAPIObject } from '@nestjs/swagger';
@@ -32,9 +32,13 @@ export function collectorOpenApi(app: INestApplication): OpenAPIObject {
 }
 
 /** Creates the collector app, listening or not; main.ts and the tests share it. */
-export async function createCollectorApp(config: CollectorConfig): Promise<INestApplication> {
+export async function createCollectorApp(
+  config: CollectorConfig,
+  logLevels: LogLevel[] = ['log', 'error', 'warn', 'fatal'],
+): Promise<INestApplication> {
   const app = await NestFactory.create(NodeCollectorModule.forRoot(config), {
     logger: new ConsoleLogger({
+      logLevels,
       json: config.logFormat === 'json',
       prefix: 'koredump-collector',
       colors: config.logFormat === 'text' && process.stdout.isTTY,
