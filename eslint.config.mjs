@@ -4,20 +4,38 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 // Pure libs: no Nest, no Node I/O; they unit-test as plain functions.
-const pureLibFiles = ['libs/attribution/src/**/*.ts', 'libs/journal/src/parse-*.ts', 'libs/coredump/src/core-file-name.ts'];
+const pureLibFiles = [
+  'libs/attribution/src/**/*.ts',
+  'libs/journal/src/parse-*.ts',
+  'libs/coredump/src/core-file-name.ts',
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.mjs', 'test/fixtures/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+      'test/fixtures/**',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       eqeqeq: 'error',
       curly: ['error', 'multi-line'],
       'no-console': 'error',
@@ -26,7 +44,10 @@ export default tseslint.config(
   {
     files: pureLibFiles,
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'node:fs*', 'node:child_process', 'node:http*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@nestjs/*', 'node:fs*', 'node:child_process', 'node:http*'] },
+      ],
     },
   },
   {

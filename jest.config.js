@@ -2,16 +2,35 @@
 // packages (NestJS 12, client-node 2) to CommonJS. See ../shared/reference/toolchain.md.
 const { compilerOptions } = require('./tsconfig.json');
 
-const esmOnly = ['@nestjs', '@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose',
-  'socks-proxy-agent', 'agent-base', 'fs-xattr'];
-const swc = (parser) => ['@swc/jest', {
-  jsc: { parser, target: 'es2023', transform: { legacyDecorator: true, decoratorMetadata: true } },
-  module: { type: 'commonjs' },
-}];
+const esmOnly = [
+  '@nestjs',
+  '@kubernetes/client-node',
+  'openid-client',
+  'oauth4webapi',
+  'jose',
+  'socks-proxy-agent',
+  'agent-base',
+  'fs-xattr',
+];
+const swc = (parser) => [
+  '@swc/jest',
+  {
+    jsc: {
+      parser,
+      target: 'es2023',
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+    },
+    module: { type: 'commonjs' },
+  },
+];
 // The alias mapper is derived from tsconfig paths so the two cannot drift.
 const moduleNameMapper = {
-  ...Object.fromEntries(Object.entries(compilerOptions.paths).map(([alias, [target]]) =>
-    [`^${alias}$`, `<rootDir>/${target.replace(/^\.\//, '')}`])),
+  ...Object.fromEntries(
+    Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
+      `^${alias}$`,
+      `<rootDir>/${target.replace(/^\.\//, '')}`,
+    ]),
+  ),
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 const common = {

@@ -35,7 +35,13 @@ async function untilListed(
   let core: Core | undefined;
   for (;;) {
     core = (await list(url)).find((c) => c.id === id);
-    const done = expected === null ? !core : !!core && Object.entries(expected).every(([k, v]) => JSON.stringify(core![k]) === JSON.stringify(v));
+    const done =
+      expected === null
+        ? !core
+        : !!core &&
+          Object.entries(expected).every(
+            ([k, v]) => JSON.stringify(core![k]) === JSON.stringify(v),
+          );
     if (done) return { ms: Date.now() - start, core };
     if (Date.now() - start > timeoutMs) {
       throw new Error(`${id}: not as expected after ${timeoutMs} ms: ${JSON.stringify(core)}`);
@@ -81,14 +87,18 @@ describe('node-collector against real systemd-coredump and journald', () => {
     expect(ms).toBeLessThanOrEqual(1000);
     expect(core).toMatchObject(expected);
     // The full record carries the journal's stack trace and /proc snapshots.
-    const full = (await (await fetch(`${collector.url}/apiv1/cores/metadata/${id}`)).json()) as Record<string, unknown>;
+    const full = (await (
+      await fetch(`${collector.url}/apiv1/cores/metadata/${id}`)
+    ).json()) as Record<string, unknown>;
     expect(full.MESSAGE).toEqual(expect.stringContaining(`Process ${result.pid} (kd-plain)`));
     expect(full.COREDUMP_FILENAME).toBe(result.coreFile);
     expect(typeof full.COREDUMP_PROC_MAPS).toBe('string');
 
     const download = await fetch(`${collector.url}/apiv1/cores/download/${id}`);
     expect(download.status).toBe(200);
-    expect(sha(Buffer.from(await download.arrayBuffer()))).toBe(sha(await readFile(result.coreFile)));
+    expect(sha(Buffer.from(await download.arrayBuffer()))).toBe(
+      sha(await readFile(result.coreFile)),
+    );
 
     const dumped = join(work, 'dumped.core');
     await coredumpctlDump(result.pid, dumped);
@@ -105,7 +115,10 @@ describe('node-collector against real systemd-coredump and journald', () => {
   }, 60_000);
 
   it('derives pod UID and container ID from a real kubepods cgroup', async () => {
-    const result = await crash(crasher, { comm: 'kd-pod', kubepods: { podUID: POD_UID, containerID: CID, qos: 'burstable' } });
+    const result = await crash(crasher, {
+      comm: 'kd-pod',
+      kubepods: { podUID: POD_UID, containerID: CID, qos: 'burstable' },
+    });
     const expected = { COREDUMP_COMM: 'kd-pod', podUID: POD_UID, containerID: CID };
     const { core } = await untilListed(collector.url, basename(result.coreFile), expected, 1000);
     expect(core).toMatchObject(expected);
@@ -113,8 +126,17 @@ describe('node-collector against real systemd-coredump and journald', () => {
   }, 60_000);
 
   it('names namespace, pod and container from a real conmon parent', async () => {
-    const result = await crash(crasher, { comm: 'kd-conmon', conmon: { name: `k8s_app_web-7_team-b_${POD_UID}_2`, cid: CID } });
-    const expected = { namespace: 'team-b', pod: 'web-7', container: 'app', podUID: POD_UID, attribution: { source: 'conmon' } };
+    const result = await crash(crasher, {
+      comm: 'kd-conmon',
+      conmon: { name: `k8s_app_web-7_team-b_${POD_UID}_2`, cid: CID },
+    });
+    const expected = {
+      namespace: 'team-b',
+      pod: 'web-7',
+      container: 'app',
+      podUID: POD_UID,
+      attribution: { source: 'conmon' },
+    };
     const { core } = await untilListed(collector.url, basename(result.coreFile), expected, 1000);
     expect(core).toMatchObject(expected);
     await unlink(result.coreFile);

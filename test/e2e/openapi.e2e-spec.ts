@@ -12,10 +12,19 @@ describe('node-collector OpenAPI contract', () => {
   let app: INestApplication;
 
   beforeAll(async () => {
-    app = await createCollectorApp({
-      port: 0, host: '127.0.0.1', coreDir: '/nonexistent', nodeName: 'openapi', authDisabled: false,
-      fakeK8s: true, rescanIntervalMs: 60_000, logFormat: 'text',
-    }, ['error']);
+    app = await createCollectorApp(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        coreDir: '/nonexistent',
+        nodeName: 'openapi',
+        authDisabled: false,
+        fakeK8s: true,
+        rescanIntervalMs: 60_000,
+        logFormat: 'text',
+      },
+      ['error'],
+    );
   });
   afterAll(() => app.close());
 
@@ -27,14 +36,26 @@ describe('node-collector OpenAPI contract', () => {
   it('is a valid OpenAPI document documenting every route, its errors and the bearer scheme', async () => {
     const doc = JSON.parse(readFileSync(CHECKED_IN, 'utf8'));
     await SwaggerParser.validate(structuredClone(doc));
-    expect(Object.keys(doc.paths).sort()).toEqual(['/apiv1/cores', '/apiv1/cores/download/{id}', '/apiv1/cores/metadata/{id}', '/healthz', '/readyz']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/apiv1/cores',
+      '/apiv1/cores/download/{id}',
+      '/apiv1/cores/metadata/{id}',
+      '/healthz',
+      '/readyz',
+    ]);
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    for (const path of ['/apiv1/cores', '/apiv1/cores/download/{id}', '/apiv1/cores/metadata/{id}']) {
+    for (const path of [
+      '/apiv1/cores',
+      '/apiv1/cores/download/{id}',
+      '/apiv1/cores/metadata/{id}',
+    ]) {
       const op = doc.paths[path].get;
       expect(op.security).toEqual([{ bearer: [] }]);
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '401']));
     }
-    expect(Object.keys(doc.paths['/apiv1/cores/download/{id}'].get.responses)).toEqual(expect.arrayContaining(['206', '304', '404', '416']));
+    expect(Object.keys(doc.paths['/apiv1/cores/download/{id}'].get.responses)).toEqual(
+      expect.arrayContaining(['206', '304', '404', '416']),
+    );
     expect(doc.components.schemas.CoreSummaryDto.properties).toHaveProperty('COREDUMP_SIGNAL_NAME');
   });
 });

@@ -15,7 +15,9 @@ export interface RunningCollector {
 }
 
 /** Starts the collector app in this process on a free loopback port (real HTTP). */
-export async function startCollector(config: Partial<CollectorConfig> & { coreDir: string }): Promise<RunningCollector> {
+export async function startCollector(
+  config: Partial<CollectorConfig> & { coreDir: string },
+): Promise<RunningCollector> {
   const full: CollectorConfig = {
     port: 0,
     host: '127.0.0.1',
@@ -54,7 +56,14 @@ export async function spawnBuiltCollector(env: Record<string, string>): Promise<
   const port = await freePort();
   const main = join(__dirname, '../../dist/apps/node-collector/src/main.js');
   const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_TOKENS: '1', FAKE_K8S: '1', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      NO_TOKENS: '1',
+      FAKE_K8S: '1',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -63,7 +72,8 @@ export async function spawnBuiltCollector(env: Record<string, string>): Promise<
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null)
+      throw new Error(`collector exited with ${child.exitCode}:\n${out}`);
     try {
       const res = await fetch(`${url}/readyz`);
       if (res.ok) break;

@@ -127,7 +127,15 @@ async function compile(workDir: string, name: string, source: string, flags: str
     // not built yet
   }
   await writeFile(src, source);
-  await run('gcc', ['-g', '-O0', ...flags, '-o', bin, src], { timeoutMs: 60_000 });
+  // -ffile-prefix-map makes the binary independent of workDir, so staged copies (stageCopy) are
+  // shared across runs instead of piling up in /tmp.
+  await run(
+    'gcc',
+    ['-g', '-O0', `-ffile-prefix-map=${workDir}=/koredump-crasher`, ...flags, '-o', bin, src],
+    {
+      timeoutMs: 60_000,
+    },
+  );
   return bin;
 }
 

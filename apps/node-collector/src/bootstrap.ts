@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 function packageVersion(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    if (existsSync(file))
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
   }
   return '0.0.0';
 }
@@ -26,7 +27,8 @@ const version = COLLECTOR_VERSION;
 export function collectorOpenApi(app: INestApplication): OpenAPIObject {
   return buildOpenApiDocument(app, {
     title: 'koredump node-collector',
-    description: "Per-node coredump API: lists, describes and streams this node's systemd-coredump cores.",
+    description:
+      "Per-node coredump API: lists, describes and streams this node's systemd-coredump cores.",
     version,
   });
 }

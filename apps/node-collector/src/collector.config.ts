@@ -1,3 +1,5 @@
+import 'reflect-metadata';
+
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
   IsIn,
@@ -15,34 +17,57 @@ import { hostname } from 'node:os';
 
 /** The environment the collector reads, validated once at boot. */
 class CollectorEnv {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   PORT = 5001;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   HOST = '0.0.0.0';
 
-  @IsOptional() @IsString() @Matches(/^\//, { message: 'KOREDUMP_COREDUMP_DIR must be an absolute path' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\//, { message: 'KOREDUMP_COREDUMP_DIR must be an absolute path' })
   KOREDUMP_COREDUMP_DIR = '/var/lib/systemd/coredump';
 
-  @IsOptional() @IsString() @Matches(/^\//, { message: 'KOREDUMP_JOURNAL_DIR must be an absolute path' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\//, { message: 'KOREDUMP_JOURNAL_DIR must be an absolute path' })
   KOREDUMP_JOURNAL_DIR?: string;
 
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(253)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(253)
   KOREDUMP_NODE_NAME?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   KOREDUMP_NAMESPACE_REGEX?: string;
 
-  @IsOptional() @IsIn(['0', '1', ''], { message: 'NO_TOKENS must be 1 or 0' })
+  @IsOptional()
+  @IsIn(['0', '1', ''], { message: 'NO_TOKENS must be 1 or 0' })
   NO_TOKENS?: string;
 
-  @IsOptional() @IsIn(['0', '1', ''], { message: 'FAKE_K8S must be 1 or 0' })
+  @IsOptional()
+  @IsIn(['0', '1', ''], { message: 'FAKE_K8S must be 1 or 0' })
   FAKE_K8S?: string;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(86400)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
   KOREDUMP_RESCAN_INTERVAL_S = 60;
 
-  @IsOptional() @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  )
   @IsIn(['text', 'json'])
   KOREDUMP_LOG_FORMAT: 'text' | 'json' = 'text';
 }
@@ -70,11 +95,18 @@ export class ConfigError extends Error {}
 export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
   const known = Object.keys(new CollectorEnv());
   const raw = Object.fromEntries(
-    Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && (known.includes(k) || k.startsWith('KOREDUMP_') || ['NO_TOKENS', 'FAKE_K8S'].includes(k))),
+    Object.entries(env).filter(
+      ([k, v]) =>
+        v !== undefined &&
+        v !== '' &&
+        (known.includes(k) || k.startsWith('KOREDUMP_') || ['NO_TOKENS', 'FAKE_K8S'].includes(k)),
+    ),
   );
   const parsed = plainToInstance(CollectorEnv, raw);
   const problems = validateSync(parsed, { forbidUnknownValues: false }).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((m) => `${e.property}=${JSON.stringify(raw[e.property])}: ${m}`),
+    Object.values(e.constraints ?? {}).map(
+      (m) => `${e.property}=${JSON.stringify(raw[e.property])}: ${m}`,
+    ),
   );
   let namespaceFilter: RegExp | undefined;
   if (parsed.KOREDUMP_NAMESPACE_REGEX) {
@@ -82,7 +114,9 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
       // Anchored: the filter is a full match, unlike the original's prefix match.
       namespaceFilter = new RegExp(`^(?:${parsed.KOREDUMP_NAMESPACE_REGEX})$`);
     } catch (err) {
-      problems.push(`KOREDUMP_NAMESPACE_REGEX: not a valid regular expression (${(err as Error).message})`);
+      problems.push(
+        `KOREDUMP_NAMESPACE_REGEX: not a valid regular expression (${(err as Error).message})`,
+      );
     }
   }
   if (problems.length) {

@@ -1,7 +1,12 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { AuthSettings, BearerAuthGuard, RejectAllTokenReviewer, TokenReviewer } from '@koredump/auth';
+import {
+  AuthSettings,
+  BearerAuthGuard,
+  RejectAllTokenReviewer,
+  TokenReviewer,
+} from '@koredump/auth';
 import { AllExceptionsFilter } from '@koredump/http';
 
 import { CollectorConfig } from './collector.config.js';
@@ -25,12 +30,20 @@ export class NodeCollectorModule {
     };
     return {
       module: NodeCollectorModule,
-      imports: [configModule, TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 }), CoresModule],
+      imports: [
+        configModule,
+        TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 }),
+        CoresModule,
+      ],
       controllers: [HealthController],
       providers: [
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+          }),
         },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_GUARD, useClass: BearerAuthGuard },

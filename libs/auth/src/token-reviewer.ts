@@ -5,7 +5,8 @@ export interface ReviewedUser {
   groups: string[];
 }
 
-export type TokenReviewResult = { authenticated: true; user: ReviewedUser } | { authenticated: false; reason: string };
+export type TokenReviewResult =
+  { authenticated: true; user: ReviewedUser } | { authenticated: false; reason: string };
 
 /** Port: checks a bearer token. The Kubernetes TokenReview adapter implements it. */
 export abstract class TokenReviewer {
@@ -20,7 +21,8 @@ export class RejectAllTokenReviewer extends TokenReviewer {
   review(): Promise<TokenReviewResult> {
     return Promise.resolve({
       authenticated: false,
-      reason: 'no token reviewer is configured (FAKE_K8S=1); set NO_TOKENS=1 for local use without auth',
+      reason:
+        'no token reviewer is configured (FAKE_K8S=1); set NO_TOKENS=1 for local use without auth',
     });
   }
 }

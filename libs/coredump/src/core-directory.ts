@@ -48,15 +48,28 @@ export class CoreDirectory extends EventEmitter<CoreDirectoryEvents> {
     super();
   }
 
-  /** Reads the directory once, then watches it. Rejects when the directory cannot be read. */
+  /**
+   * Reads the directory, then watches it. Never rejects: a directory that is missing or unreadable
+   * is reported as an error event and retried at every rescan, so the collector can start (and say
+   * it is not ready) before systemd-coredump has created it.
+   */
   async start(): Promise<void> {
-    await this.scan(true);
-    this.watcher = watch(this.path, { persistent: false }, () => this.scheduleScan());
-    this.watcher.on('error', (err) => this.emit('error', err));
     this.rescanTimer = setInterval(() => {
       this.rescan(true).catch((err: unknown) => this.emit('error', err as Error));
     }, this.options.rescanIntervalMs);
     this.rescanTimer.unref();
+    await this.rescan(true).catch((err: unknown) => this.emit('error', err as Error));
+  }
+
+  private watchIfNeeded(): void {
+    if (this.watcher) return;
+    this.watcher = watch(this.path, { persistent: false }, () => this.scheduleScan());
+    this.watcher.on('error', (err) => {
+      // The directory itself went away: drop the watch; the next rescan re-creates it.
+      this.watcher?.close();
+      this.watcher = undefined;
+      this.emit('error', err);
+    });
   }
 
   stop(): void {
@@ -102,6 +115,7 @@ export class CoreDirectory extends EventEmitter<CoreDirectoryEvents> {
 
   private async scan(full: boolean): Promise<void> {
     const dirents = await readdir(this.path, { withFileTypes: true });
+    this.watchIfNeeded();
     const seen = new Set<string>();
     const toStat: string[] = [];
     for (const d of dirents) {
@@ -135,10 +149,14 @@ export class CoreDirectory extends EventEmitter<CoreDirectoryEvents> {
   }
 }
 
-async function mapLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function mapLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
+    while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

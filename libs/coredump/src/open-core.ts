@@ -35,9 +35,13 @@ export async function openCoreFile(dir: string, id: string): Promise<OpenedCore 
   if (!isValidCoreId(id)) return undefined;
   let handle: FileHandle;
   try {
-    handle = await open(join(dir, id), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    handle = await open(
+      join(dir, id),
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
   } catch (err) {
-    if (['ENOENT', 'ELOOP', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+    if (['ENOENT', 'ELOOP', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? ''))
+      return undefined;
     throw err;
   }
   const st = await handle.stat();

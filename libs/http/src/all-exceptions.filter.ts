@@ -11,6 +11,20 @@ import { STATUS_CODES } from 'node:http';
 
 import type { ApiErrorDto } from './api-error.js';
 
+/** A readable message from an HttpException body: validation lists, terminus health results. */
+function describeResponse(response: Record<string, unknown>): string | undefined {
+  const { message, status, error } = response;
+  if (status === 'error' && error && typeof error === 'object') {
+    // @nestjs/terminus: name each failing check and why.
+    const failing = Object.entries(error as Record<string, { message?: string }>).map(
+      ([check, result]) => `${check}${result.message ? ` (${result.message})` : ''}`,
+    );
+    return `unhealthy: ${failing.join(', ')}`;
+  }
+  if (Array.isArray(message)) return message.join('; ');
+  return message === undefined ? undefined : String(message);
+}
+
 /**
  * Maps every error to `{statusCode, error, message}`. HttpExceptions keep their status; anything
  * else is a 500 whose details go to the log only, never to the client.
@@ -37,9 +51,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const statusCode = exception.getStatus();
       const response = exception.getResponse();
       let message = exception.message;
-      if (typeof response === 'object' && response !== null && 'message' in response) {
-        const m = (response as { message: unknown }).message;
-        message = Array.isArray(m) ? m.join('; ') : String(m);
+      if (typeof response === 'object' && response !== null) {
+        message = describeResponse(response as Record<string, unknown>) ?? message;
       }
       return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
     }

@@ -40,5 +40,8 @@ export function buildOpenApiDocument(app: INestApplication, info: OpenApiInfo): 
 
 /** Serves Swagger UI at /docs and the document at /openapi.json. */
 export function serveOpenApi(app: INestApplication, doc: OpenAPIObject): void {
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  SwaggerModule.setup('docs', app, doc, {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+  });
 }

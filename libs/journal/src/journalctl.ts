@@ -18,13 +18,18 @@ export interface JournalSource {
 
 function baseArgs(source: JournalSource, outputFields?: readonly string[]): string[] {
   // --all: values over 4096 bytes would otherwise be printed as null.
-  const args = ['--no-pager', '--quiet', '--output=json', '--all'];
+  // --merge: every journal file, all boots. Without it --follow limits itself to the current boot
+  // and fails outright ("No such boot ID") on a journal that has no entry yet.
+  const args = ['--no-pager', '--quiet', '--output=json', '--all', '--merge'];
   if (source.directory) args.push(`--directory=${source.directory}`);
   if (outputFields) args.push(`--output-fields=${outputFields.join(',')}`);
   return args;
 }
 
-function spawnJournalctl(source: JournalSource, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+function spawnJournalctl(
+  source: JournalSource,
+  args: string[],
+): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(source.journalctlPath ?? 'journalctl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -58,8 +63,10 @@ export async function readCoredumpEntries(
   outputFields?: readonly string[],
 ): Promise<ParsedJournalEntry[]> {
   const entries: ParsedJournalEntry[] = [];
-  await collect(source, [...baseArgs(source, outputFields), `MESSAGE_ID=${COREDUMP_MESSAGE_ID}`], (e) =>
-    entries.push(e),
+  await collect(
+    source,
+    [...baseArgs(source, outputFields), `MESSAGE_ID=${COREDUMP_MESSAGE_ID}`],
+    (e) => entries.push(e),
   );
   return entries;
 }
@@ -75,7 +82,11 @@ export async function readCoredumpEntryForFile(
   let last: ParsedJournalEntry | undefined;
   await collect(
     source,
-    [...baseArgs(source), `MESSAGE_ID=${COREDUMP_MESSAGE_ID}`, `COREDUMP_FILENAME=${coredumpFilename}`],
+    [
+      ...baseArgs(source),
+      `MESSAGE_ID=${COREDUMP_MESSAGE_ID}`,
+      `COREDUMP_FILENAME=${coredumpFilename}`,
+    ],
     (e) => (last = e),
   );
   return last;

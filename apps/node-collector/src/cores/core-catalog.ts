@@ -21,7 +21,12 @@ import {
 } from './core-record.js';
 
 /** uname -m spelling, as the original's ARCH field. */
-const ARCH_NAMES: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', ppc64: 'ppc64le' };
+const ARCH_NAMES: Record<string, string> = {
+  x64: 'x86_64',
+  arm64: 'aarch64',
+  ia32: 'i686',
+  ppc64: 'ppc64le',
+};
 
 interface IndexedCore {
   file: CoreFileInfo;
@@ -57,7 +62,9 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
 
   constructor(private readonly config: CollectorConfig) {
     this.journal = { directory: config.journalDir };
-    this.directory = new CoreDirectory(config.coreDir, { rescanIntervalMs: config.rescanIntervalMs });
+    this.directory = new CoreDirectory(config.coreDir, {
+      rescanIntervalMs: config.rescanIntervalMs,
+    });
     this.follower = new CoredumpJournalFollower(this.journal, INDEX_JOURNAL_FIELDS);
   }
 
@@ -73,12 +80,12 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       this.journalError = (err as Error).message;
       this.logger.error(`reading the journal failed: ${this.journalError}`);
     }
+    this.directory.on('error', (err) => this.logger.error(`core directory: ${err.message}`));
     await this.directory.start();
     await Promise.all([...this.directory.all()].map((file) => this.upsertFile(file)));
     this.directory.on('added', (file) => void this.upsertFile(file));
     this.directory.on('changed', (file) => void this.upsertFile(file));
     this.directory.on('removed', (id) => this.removeFile(id));
-    this.directory.on('error', (err) => this.logger.error(`core directory: ${err.message}`));
     this.follower.on('entry', (entry) => this.onJournalEntry(entry));
     this.follower.on('error', (err) => {
       this.journalError = err.message;
@@ -97,14 +104,20 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
 
   /** Readiness facts for /readyz. */
   status(): { journalFollowing: boolean; journalError?: string; cores: number } {
-    return { journalFollowing: this.follower.running, journalError: this.journalError, cores: this.cores.size };
+    return {
+      journalFollowing: this.follower.running,
+      journalError: this.journalError,
+      cores: this.cores.size,
+    };
   }
 
   /** Visible cores (namespace filter applied), oldest first. */
   list(): readonly { record: CoreRecord; listJson: string }[] {
     this.sorted ??= [...this.cores.values()]
       .filter((c) => this.visible(c.record))
-      .sort((a, b) => a.record.timestamp - b.record.timestamp || (a.record.id < b.record.id ? -1 : 1));
+      .sort(
+        (a, b) => a.record.timestamp - b.record.timestamp || (a.record.id < b.record.id ? -1 : 1),
+      );
     return this.sorted;
   }
 
@@ -143,9 +156,17 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     if (core.journalFilename) {
       journal = (await readCoredumpEntryForFile(this.journal, core.journalFilename))?.fields;
     }
-    const xattrs = journal ? undefined : await readCoredumpXattrs(join(this.config.coreDir, core.file.id));
+    const xattrs = journal
+      ? undefined
+      : await readCoredumpXattrs(join(this.config.coreDir, core.file.id));
     return toFullRecord(
-      buildCoreRecord({ file: core.file, journal: journal ?? this.journalByFile.get(core.file.id), xattrs, nodeName: this.config.nodeName, arch: this.arch }),
+      buildCoreRecord({
+        file: core.file,
+        journal: journal ?? this.journalByFile.get(core.file.id),
+        xattrs,
+        nodeName: this.config.nodeName,
+        arch: this.arch,
+      }),
     );
   }
 

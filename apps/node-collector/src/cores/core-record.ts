@@ -5,7 +5,12 @@ import {
   type CgroupPodRef,
   type ConmonRef,
 } from '@koredump/attribution';
-import { compressionOf, parseCoreFileName, type CoreFileInfo, type Compression } from '@koredump/coredump';
+import {
+  compressionOf,
+  parseCoreFileName,
+  type CoreFileInfo,
+  type Compression,
+} from '@koredump/coredump';
 import {
   INTEGER_FIELDS,
   signalName,
@@ -147,7 +152,12 @@ function attribute(
   // (hostNetwork), where it is the node's: then it names nothing and is not used.
   const utsHostname = str(fields.COREDUMP_HOSTNAME);
   if (podUID && utsHostname && utsHostname !== nodeHostname) {
-    return { ...base, pod: utsHostname, container: conmon?.container, attribution: { source: 'hostname' } };
+    return {
+      ...base,
+      pod: utsHostname,
+      container: conmon?.container,
+      attribution: { source: 'hostname' },
+    };
   }
   return { ...base, container: conmon?.container, attribution: { source: 'none' } };
 }
@@ -158,7 +168,10 @@ function attribute(
  */
 export function buildCoreRecord(src: CoreSources): CoreRecord {
   const fromName = parseCoreFileName(src.file.id);
-  const fields: JournalFields = { ...(src.xattrs ? normalizeXattrs(src.xattrs) : {}), ...src.journal };
+  const fields: JournalFields = {
+    ...(src.xattrs ? normalizeXattrs(src.xattrs) : {}),
+    ...src.journal,
+  };
   if (fromName) {
     fields.COREDUMP_COMM ??= fromName.comm;
     fields.COREDUMP_UID ??= fromName.uid;

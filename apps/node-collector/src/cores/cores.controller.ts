@@ -46,7 +46,9 @@ export class CoresController {
   }
 
   @Get('metadata/:id')
-  @ApiOperation({ summary: 'The full record of one core (every journal field, stack trace in MESSAGE)' })
+  @ApiOperation({
+    summary: 'The full record of one core (every journal field, stack trace in MESSAGE)',
+  })
   @ApiParam(CORE_ID_PARAM)
   @ApiOkResponse({ type: CoreRecordDto })
   @ApiNotFoundResponse({ type: ApiErrorDto })
@@ -62,7 +64,11 @@ export class CoresController {
   })
   @ApiParam(CORE_ID_PARAM)
   @ApiProduces('application/octet-stream')
-  @ApiResponse({ status: 200, description: 'The core', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'The core',
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+  })
   @ApiResponse({ status: 206, description: 'The requested byte range' })
   @ApiResponse({ status: 304, description: 'Not modified' })
   @ApiNotFoundResponse({ type: ApiErrorDto })

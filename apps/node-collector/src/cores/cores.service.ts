@@ -10,7 +10,9 @@ function signalMatcher(signal: string): (r: CoreRecord) => boolean {
     const n = Number(signal);
     return (r) => r.COREDUMP_SIGNAL === n;
   }
-  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  const name = signal.toUpperCase().startsWith('SIG')
+    ? signal.toUpperCase()
+    : `SIG${signal.toUpperCase()}`;
   return (r) => r.COREDUMP_SIGNAL_NAME === name;
 }
 
@@ -62,7 +64,9 @@ export class CoresService {
 
   private checkId(id: string): void {
     if (!isValidCoreId(id)) {
-      throw new BadRequestException('invalid core id: a core id is a file name starting with "core." (no "/", no NUL, at most 255 bytes)');
+      throw new BadRequestException(
+        'invalid core id: a core id is a file name starting with "core." (no "/", no NUL, at most 255 bytes)',
+      );
     }
   }
 }

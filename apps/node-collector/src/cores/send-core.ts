@@ -94,7 +94,8 @@ export async function sendCore(
         await pipeline(handle.createReadStream({ autoClose: true }), decompressor, res);
       } catch (err) {
         if (!res.writableFinished) {
-          if (!isClientGone(err, res)) logger.error(`decompressing ${record.id} failed: ${(err as Error).message}`);
+          if (!isClientGone(err, res))
+            logger.error(`decompressing ${record.id} failed: ${(err as Error).message}`);
           res.destroy();
         }
       }
@@ -117,7 +118,12 @@ export async function sendCore(
     if (range.kind === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${size}`);
       res.removeHeader('Content-Disposition');
-      return sendError(res, 416, 'Range Not Satisfiable', `range "${req.headers.range}" cannot be satisfied for a core of ${size} bytes`);
+      return sendError(
+        res,
+        416,
+        'Range Not Satisfiable',
+        `range "${req.headers.range}" cannot be satisfied for a core of ${size} bytes`,
+      );
     }
     const start = range.kind === 'partial' ? range.start : 0;
     const end = range.kind === 'partial' ? range.end : size - 1;
@@ -141,7 +147,8 @@ export async function sendCore(
         res,
       );
     } catch (err) {
-      if (!isClientGone(err, res)) logger.error(`sending ${record.id} failed: ${(err as Error).message}`);
+      if (!isClientGone(err, res))
+        logger.error(`sending ${record.id} failed: ${(err as Error).message}`);
       res.destroy();
     }
   } finally {

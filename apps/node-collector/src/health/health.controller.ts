@@ -50,6 +50,8 @@ export class HealthController {
   private journal(): HealthIndicatorResult {
     const indicator = this.indicators.check('journal');
     const { journalFollowing, journalError } = this.catalog.status();
-    return journalFollowing ? indicator.up() : indicator.down({ message: journalError ?? 'journal reader not running' });
+    return journalFollowing
+      ? indicator.up()
+      : indicator.down({ message: journalError ?? 'journal reader not running' });
   }
 }

@@ -3,17 +3,27 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 const SOURCES = ['conmon', 'hostname', 'none'] as const;
 
 export class AttributionDto {
-  @ApiProperty({ enum: SOURCES, enumName: 'AttributionSource', description: 'How pod identity was worked out' })
+  @ApiProperty({
+    enum: SOURCES,
+    enumName: 'AttributionSource',
+    description: 'How pod identity was worked out',
+  })
   readonly source!: (typeof SOURCES)[number];
 }
 
 /** One core in the list: identity fields only (GET /apiv1/cores). */
 export class CoreSummaryDto {
-  @ApiProperty({ description: 'Core id: the file name', example: 'core.crasher.0.3f1c6b0e2a8d4c5f9e7b1a2c3d4e5f60.4242.1764355200000000.zst' })
+  @ApiProperty({
+    description: 'Core id: the file name',
+    example: 'core.crasher.0.3f1c6b0e2a8d4c5f9e7b1a2c3d4e5f60.4242.1764355200000000.zst',
+  })
   readonly id!: string;
   @ApiProperty({ description: 'Kubernetes node name', example: 'worker-1' })
   readonly node!: string;
-  @ApiPropertyOptional({ description: "Node's host name from the journal (_HOSTNAME)", example: 'worker-1.example.com' })
+  @ApiPropertyOptional({
+    description: "Node's host name from the journal (_HOSTNAME)",
+    example: 'worker-1.example.com',
+  })
   readonly hostname?: string;
   @ApiProperty({ example: 'x86_64' })
   readonly ARCH!: string;
@@ -27,21 +37,30 @@ export class CoreSummaryDto {
   @ApiPropertyOptional({ example: 'crasher' }) readonly COREDUMP_COMM?: string;
   @ApiPropertyOptional({ example: '/usr/local/bin/crasher' }) readonly COREDUMP_EXE?: string;
   @ApiPropertyOptional({ example: '/usr/local/bin/crasher 4' }) readonly COREDUMP_CMDLINE?: string;
-  @ApiPropertyOptional({ description: 'UTS host name of the process (the pod name in a pod)', example: 'web-5d8f7c9b4-x2x7k' })
+  @ApiPropertyOptional({
+    description: 'UTS host name of the process (the pod name in a pod)',
+    example: 'web-5d8f7c9b4-x2x7k',
+  })
   readonly COREDUMP_HOSTNAME?: string;
   @ApiPropertyOptional({ example: 'default' }) readonly namespace?: string;
   @ApiPropertyOptional({ example: 'web-5d8f7c9b4-x2x7k' }) readonly pod?: string;
   @ApiPropertyOptional({ example: 'app' }) readonly container?: string;
   @ApiPropertyOptional({ example: 'registry.example.com/web:1.2.3' }) readonly image?: string;
-  @ApiPropertyOptional({ description: 'Pod UID from the cgroup or conmon', example: '11111111-2222-3333-4444-555555555555' })
+  @ApiPropertyOptional({
+    description: 'Pod UID from the cgroup or conmon',
+    example: '11111111-2222-3333-4444-555555555555',
+  })
   readonly podUID?: string;
   @ApiPropertyOptional({ description: 'Container ID (64 hex) from the cgroup or conmon' })
   readonly containerID?: string;
   @ApiProperty({ type: AttributionDto }) readonly attribution!: AttributionDto;
   @ApiProperty({ description: 'Bytes on disk', example: 279816 }) readonly size!: number;
-  @ApiProperty({ enum: ['zst', 'lz4', 'xz', 'none'], enumName: 'Compression' }) readonly compression!: string;
-  @ApiProperty({ description: 'systemd-coredump cut the core short (COREDUMP_TRUNCATED)' }) readonly truncated!: boolean;
-  @ApiProperty({ description: 'Crash time, epoch milliseconds', example: 1764357600000 }) readonly timestamp!: number;
+  @ApiProperty({ enum: ['zst', 'lz4', 'xz', 'none'], enumName: 'Compression' })
+  readonly compression!: string;
+  @ApiProperty({ description: 'systemd-coredump cut the core short (COREDUMP_TRUNCATED)' })
+  readonly truncated!: boolean;
+  @ApiProperty({ description: 'Crash time, epoch milliseconds', example: 1764357600000 })
+  readonly timestamp!: number;
 }
 
 /**
@@ -50,6 +69,8 @@ export class CoreSummaryDto {
  * not valid UTF-8 is `{ "base64": "…" }`; a field the journal holds more than once is an array.
  */
 export class CoreRecordDto extends CoreSummaryDto {
-  @ApiPropertyOptional({ description: 'Journal message with the stack trace' }) readonly MESSAGE?: string;
-  @ApiPropertyOptional({ description: 'Host path systemd-coredump wrote the core to' }) readonly COREDUMP_FILENAME?: string;
+  @ApiPropertyOptional({ description: 'Journal message with the stack trace' })
+  readonly MESSAGE?: string;
+  @ApiPropertyOptional({ description: 'Host path systemd-coredump wrote the core to' })
+  readonly COREDUMP_FILENAME?: string;
 }

@@ -1,0 +1,1346 @@
+/**
+ * node-collector benchmark (`npm run bench`): builds the collector, then measures the BUILT
+ * collector (dist/apps/node-collector/src/main.js, spawned as production runs it) and prints a
+ * markdown table of measured figures against targets:
+ *
+ *   1. GET /apiv1/cores latency with 100, 1,000 and 10,000 cores (sequential and concurrency 10)
+ *   2. index build time at startup with 10,000 cores (log line and spawn → /readyz)
+ *   3. crash → visible in GET /apiv1/cores, real kernel → systemd-coredump → journald path
+ *   4. 1 GiB download throughput against nginx (sendfile) serving the same file
+ *   5. decompress=true throughput against `zstd -dc`
+ *   6. peak RSS of the collector during the downloads of 4 and 5
+ *
+ * Every row runs in its own try/catch (a failed row prints `error: …`). Temp files live in one
+ * mkdtemp dir; processes and host changes are undone in `finally` blocks and on SIGINT/SIGTERM.
+ * Needs root (row 3), nginx, curl, zstd, systemd-journal-remote.
+ *
+ * Environment knobs (all optional):
+ *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5)
+ *   BENCH_CPU_PROF=dir  run the collectors with --cpu-prof into dir (profiles of rows 1/2 and 4/5)
+ *   BENCH_KEEP=1        keep the temp dir and the fixtures in it (its path is printed)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { availableParallelism, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { freePort, spawnBuiltCollector, type SpawnedCollector } from '../test/support/collector.js';
+import { startCoredumpHost, type CoredumpHost } from '../test/support/coredump-host.js';
+import { buildCrasher, crash, type CrashResult } from '../test/support/crasher.js';
+import { run, runBuffer, sleep } from '../test/support/exec.js';
+import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../test/support/fixtures.js';
+
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+const LIST_SIZES = [100, 1_000, 10_000] as const;
+const SEQ_REQUESTS = 50;
+const CONC_REQUESTS = 200;
+const CONCURRENCY = 10;
+const STARTUPS_10K = 3;
+const CRASHES = 5;
+const DOWNLOAD_RUNS = 3;
+const OVERALL_DEADLINE_MS = 14 * 60_000;
+const BOOT_ID = randomBytes(16).toString('hex');
+const KEEP = process.env.BENCH_KEEP === '1';
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+type Verdict = 'PASS' | 'FAIL' | 'info' | 'error';
+
+interface Row {
+  n: string;
+  metric: string;
+  measured: string;
+  target: string;
+  verdict: Verdict;
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function note(msg: string): void {
+  notes.push(msg);
+  log(msg);
+}
+
+function addRow(
+  n: string,
+  metric: string,
+  measured: string,
+  target = '—',
+  verdict: Verdict = 'info',
+) {
+  rows.push({ n, metric, measured, target, verdict });
+}
+
+function errorRow(n: string, metric: string, target: string, err: unknown): void {
+  const e = err as Error;
+  const first = (e?.message ?? String(err)).split('\n')[0].slice(0, 160).replace(/\|/g, '\\|');
+  addRow(n, metric, `error: ${first}`, target, 'error');
+  note(`row ${n} (${metric}) failed: ${e?.stack ?? String(err)}`);
+}
+
+const ms = (v: number): string => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+const mibs = (bytesPerSec: number): string => `${(bytesPerSec / MiB).toFixed(0)} MiB/s`;
+const pctOf = (a: number, b: number): string => `${((100 * a) / b).toFixed(0)} %`;
+
+function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+const median = (v: readonly number[]): number => percentile(v, 50);
+
+function table(): string {
+  const esc = (s: string) => s.replace(/\n/g, ' ');
+  const out = ['| # | Metric | Measured | Target | Verdict |', '|---|---|---|---|---|'];
+  for (const r of rows) {
+    out.push(
+      `| ${r.n} | ${esc(r.metric)} | ${esc(r.measured)} | ${esc(r.target)} | ${r.verdict} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: everything started or created registers an undo; undo runs in finally and on signals.
+
+const undos = new Map<number, { what: string; fn: () => Promise<void> | void }>();
+let undoSeq = 0;
+
+/** Registers an undo action; the returned function runs it (once) and unregisters it. */
+function track(what: string, fn: () => Promise<void> | void): () => Promise<void> {
+  const id = ++undoSeq;
+  undos.set(id, { what, fn });
+  return async () => {
+    const u = undos.get(id);
+    if (!u) return;
+    undos.delete(id);
+    try {
+      await u.fn();
+    } catch (err) {
+      log(`cleanup of ${u.what} failed: ${(err as Error).message}`);
+    }
+  };
+}
+
+async function undoAll(): Promise<void> {
+  for (const id of [...undos.keys()].reverse()) {
+    const u = undos.get(id);
+    if (!u) continue;
+    undos.delete(id);
+    try {
+      await Promise.race([u.fn(), after(15_000, undefined)]);
+    } catch (err) {
+      log(`cleanup of ${u.what} failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * rm -rf that tolerates files still being written (an interrupted fixture generation): retries,
+ * then removes once more after in-flight writes have landed.
+ */
+async function removeTree(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  await after(100, undefined);
+  await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+}
+
+/** A timer for Promise.race that does not keep the process alive. */
+function after<T>(ms: number, value: T): Promise<T> {
+  return new Promise((res) => setTimeout(() => res(value), ms).unref());
+}
+
+let shuttingDown = false;
+async function abort(reason: string, code: number): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    log(`${reason}: cleaning up`);
+    await undoAll();
+  }
+  process.exit(code);
+}
+
+/** Kills a child process: SIGTERM, then SIGKILL after graceMs; bounded. */
+async function killChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  if (exited()) return;
+  const done = once(child, 'exit').catch(() => undefined);
+  child.kill('SIGTERM');
+  await Promise.race([done, after(graceMs, undefined)]);
+  if (!exited()) {
+    child.kill('SIGKILL');
+    await Promise.race([done, after(2000, undefined)]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths and the built collector
+
+function repoRoot(): string {
+  for (let d = __dirname; d !== dirname(d); d = dirname(d)) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'apps', 'node-collector'))) {
+      return d;
+    }
+  }
+  throw new Error(`repository root not found above ${__dirname}`);
+}
+
+/**
+ * spawnBuiltCollector() runs `<test/support>/../../dist/apps/node-collector/src/main.js`. The bench
+ * runs compiled from .bench/build, so make .bench/build/dist point at the repository's dist/.
+ */
+function ensureBuiltCollector(): void {
+  const root = repoRoot();
+  const main = join(root, 'dist/apps/node-collector/src/main.js');
+  if (!existsSync(main)) throw new Error(`${main} missing: run npm run build first`);
+  const buildRoot = join(__dirname, '..');
+  if (buildRoot === root) return;
+  const link = join(buildRoot, 'dist');
+  try {
+    lstatSync(link);
+  } catch {
+    symlinkSync(join(root, 'dist'), link);
+  }
+  if (!existsSync(join(link, 'apps/node-collector/src/main.js'))) {
+    throw new Error(`${link} does not lead to the built collector`);
+  }
+}
+
+function collectorEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { KOREDUMP_NODE_NAME: 'bench-node', ...extra };
+  if (cpuProf) env.NODE_OPTIONS = `--require ${cpuProf.preload}`;
+  return env;
+}
+
+/** Set by main() from BENCH_CPU_PROF. */
+let cpuProf: { dir: string; preload: string } | undefined;
+
+/**
+ * CPU profiles of the collectors (--cpu-prof is not allowed in NODE_OPTIONS, and Nest re-raises
+ * SIGTERM, so a normal-exit profile would never be written): a preload starts the inspector's
+ * profiler and, on SIGTERM, writes <dir>/collector-<pid>.cpuprofile and exits.
+ */
+async function setUpCpuProf(work: string, dir: string): Promise<void> {
+  const out = resolve(dir);
+  await mkdir(out, { recursive: true });
+  const preload = join(work, 'cpu-prof-preload.js');
+  await writeFile(
+    preload,
+    [
+      "const inspector = require('node:inspector');",
+      "const { writeFileSync } = require('node:fs');",
+      'const session = new inspector.Session();',
+      'session.connect();',
+      "session.post('Profiler.enable');",
+      "session.post('Profiler.setSamplingInterval', { interval: 250 });",
+      "session.post('Profiler.start');",
+      "process.prependListener('SIGTERM', () => {",
+      "  session.post('Profiler.stop', (err, res) => {",
+      `    if (!err) writeFileSync(${JSON.stringify(out)} + '/collector-' + process.pid + '.cpuprofile', JSON.stringify(res.profile));`,
+      '    process.exit(0);',
+      '  });',
+      '});',
+      '',
+    ].join('\n'),
+  );
+  cpuProf = { dir: out, preload };
+}
+
+interface Started {
+  c: SpawnedCollector;
+  /** spawn → first 200 from /readyz (spawnBuiltCollector polls every 100 ms). */
+  wallMs: number;
+  /** From the collector's `indexed N cores … in X ms` line. */
+  indexMs?: number;
+  indexedCores?: number;
+  stop: () => Promise<void>;
+}
+
+const INDEX_LINE = /indexed (\d+) cores in .*? \((\d+) journal entries\) in (\d+) ms/;
+
+async function startCollector(env: Record<string, string>): Promise<Started> {
+  const t0 = performance.now();
+  const c = await spawnBuiltCollector(collectorEnv(env));
+  const wallMs = performance.now() - t0;
+  const stop = track(`collector pid ${c.child.pid}`, () => killChild(c.child));
+  // The log line is written before listen(); give stdout a moment to be read.
+  let m: RegExpExecArray | null = null;
+  for (let i = 0; i < 50 && !(m = INDEX_LINE.exec(c.output())); i++) await sleep(10);
+  return {
+    c,
+    wallMs,
+    indexMs: m ? Number(m[3]) : undefined,
+    indexedCores: m ? Number(m[1]) : undefined,
+    stop,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP client (keep-alive, in process)
+
+interface Timed {
+  ms: number;
+  status: number;
+  bytes: number;
+  body?: string;
+}
+
+function httpGet(url: string, agent: Agent, keepBody = false, timeoutMs = 30_000): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+      let bytes = 0;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (keepBody) chunks.push(c);
+      });
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({
+          ms: performance.now() - t0,
+          status: res.statusCode ?? 0,
+          bytes,
+          body: keepBody ? Buffer.concat(chunks).toString('utf8') : undefined,
+        }),
+      );
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no response in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function getJson<T>(url: string, agent: Agent): Promise<T> {
+  const r = await httpGet(url, agent, true);
+  if (r.status !== 200) throw new Error(`GET ${url}: ${r.status} ${r.body?.slice(0, 200)}`);
+  return JSON.parse(r.body!) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixture generation
+
+const COMMS = [
+  'nginx',
+  'envoy',
+  'python3',
+  'java',
+  'node',
+  'redis-server',
+  'postgres',
+  'api-server',
+];
+const LIBS = [
+  'ld-linux-x86-64.so.2',
+  'libc.so.6',
+  'libm.so.6',
+  'libstdc++.so.6.0.30',
+  'libgcc_s.so.1',
+  'libssl.so.3',
+  'libcrypto.so.3',
+  'libz.so.1.2.13',
+  'libzstd.so.1.5.4',
+  'libpthread.so.0',
+];
+
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+const addr = (v: bigint): string => v.toString(16).padStart(12, '0');
+
+/** /proc/PID/maps of a dynamically linked process with ASLR: ~50 lines, ~5 KB. */
+function procMaps(exe: string): string {
+  const lines: string[] = [];
+  const seg = (
+    start: bigint,
+    pages: number,
+    perm: string,
+    off: number,
+    ino: number,
+    path: string,
+  ) => {
+    const end = start + BigInt(pages * 4096);
+    lines.push(
+      `${addr(start)}-${addr(end)} ${perm} ${off.toString(16).padStart(8, '0')} fe:00 ${ino}`.padEnd(
+        73,
+      ) + path,
+    );
+    return end;
+  };
+  let a = 0x550000000000n + BigInt(randomBytes(4).readUInt32LE()) * 4096n;
+  const exeIno = 1_000_000 + randomBytes(2).readUInt16LE();
+  for (const [perm, pages] of [
+    ['r--p', 4],
+    ['r-xp', 120],
+    ['r--p', 40],
+    ['r--p', 2],
+    ['rw-p', 2],
+  ] as const) {
+    a = seg(a, pages, perm, 0, exeIno, exe);
+  }
+  a = seg(a + 0x1000000n, 33, 'rw-p', 0, 0, '[heap]');
+  a = 0x7f0000000000n + BigInt(randomBytes(4).readUInt32LE()) * 4096n;
+  for (const lib of LIBS) {
+    const ino = 1_800_000 + randomBytes(2).readUInt16LE();
+    const path = `/usr/lib/x86_64-linux-gnu/${lib}`;
+    let off = 0;
+    for (const [perm, pages] of [
+      ['r--p', 6],
+      ['r-xp', 90],
+      ['r--p', 30],
+      ['r--p', 4],
+      ['rw-p', 2],
+    ] as const) {
+      a = seg(a, pages, perm, off, ino, path);
+      off += pages * 4096;
+    }
+    a = seg(a, 3, 'rw-p', 0, 0, '');
+  }
+  seg(0x7ffc00000000n + BigInt(randomBytes(2).readUInt16LE()) * 4096n, 33, 'rw-p', 0, 0, '[stack]');
+  seg(0x7ffd5a1f0000n, 4, 'r--p', 0, 0, '[vvar]');
+  seg(0x7ffd5a1f4000n, 2, 'r-xp', 0, 0, '[vdso]');
+  lines.push('ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]');
+  return lines.join('\n') + '\n';
+}
+
+/** A container's environment: Kubernetes service links and app settings, ~3 KB. */
+function environ(pod: string, ns: string): string {
+  const vars = [
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    `HOSTNAME=${pod}`,
+    'HOME=/root',
+    'LANG=C.UTF-8',
+    `POD_NAMESPACE=${ns}`,
+    `POD_NAME=${pod}`,
+    `POD_IP=10.244.${randomBytes(1)[0]}.${randomBytes(1)[0]}`,
+    'KUBERNETES_SERVICE_HOST=10.96.0.1',
+    'KUBERNETES_SERVICE_PORT=443',
+    'KUBERNETES_SERVICE_PORT_HTTPS=443',
+    'KUBERNETES_PORT=tcp://10.96.0.1:443',
+    'KUBERNETES_PORT_443_TCP=tcp://10.96.0.1:443',
+    'KUBERNETES_PORT_443_TCP_PROTO=tcp',
+    'KUBERNETES_PORT_443_TCP_PORT=443',
+    'KUBERNETES_PORT_443_TCP_ADDR=10.96.0.1',
+  ];
+  for (const svc of ['REDIS', 'POSTGRES', 'AUTH_API', 'BILLING_API', 'SEARCH', 'METRICS']) {
+    const ip = `10.96.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
+    vars.push(
+      `${svc}_SERVICE_HOST=${ip}`,
+      `${svc}_SERVICE_PORT=8080`,
+      `${svc}_PORT=tcp://${ip}:8080`,
+      `${svc}_PORT_8080_TCP=tcp://${ip}:8080`,
+      `${svc}_PORT_8080_TCP_ADDR=${ip}`,
+    );
+  }
+  vars.push(
+    `REQUEST_TRACE_ID=${hex(16)}`,
+    `APP_CONFIG={"logLevel":"info","workers":4,"cache":{"ttl":300,"size":10000},"features":["a","b","c"],"instance":"${hex(8)}"}`,
+    `JAVA_TOOL_OPTIONS=-XX:+UseContainerSupport -XX:MaxRAMPercentage=75.0 -Xss512k -Dfile.encoding=UTF-8`,
+  );
+  return vars.join('\n') + '\n';
+}
+
+function mountinfo(cid: string): string {
+  const lines = [
+    `1290 1131 0:187 / / rw,relatime master:402 - overlay overlay rw,lowerdir=/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/${randomBytes(2).readUInt16LE()}/fs,upperdir=/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/${randomBytes(2).readUInt16LE()}/fs,workdir=/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/${randomBytes(2).readUInt16LE()}/work`,
+    '1291 1290 0:189 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw',
+    '1292 1290 0:190 / /dev rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755',
+    '1293 1292 0:191 / /dev/pts rw,nosuid,noexec,relatime - devpts devpts rw,gid=5,mode=620',
+    '1294 1292 0:181 / /dev/mqueue rw,nosuid,nodev,noexec,relatime - mqueue mqueue rw',
+    '1295 1290 0:185 / /sys ro,nosuid,nodev,noexec,relatime - sysfs sysfs ro',
+    '1296 1295 0:28 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw',
+    `1297 1290 254:0 /var/lib/kubelet/pods/${randomUUID()}/etc-hosts /etc/hosts rw,relatime - ext4 /dev/vda rw`,
+    `1298 1292 254:0 /var/lib/kubelet/pods/${randomUUID()}/containers/app/${hex(4)} /dev/termination-log rw,relatime - ext4 /dev/vda rw`,
+    `1299 1290 254:0 /var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/${cid}/hostname /etc/hostname rw,relatime - ext4 /dev/vda rw`,
+    `1300 1290 254:0 /var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/${cid}/resolv.conf /etc/resolv.conf rw,relatime - ext4 /dev/vda rw`,
+    '1301 1292 0:180 / /dev/shm rw,nosuid,nodev,noexec,relatime - tmpfs shm rw,size=65536k',
+    `1302 1290 0:179 / /var/run/secrets/kubernetes.io/serviceaccount ro,relatime - tmpfs tmpfs rw,size=${randomBytes(2).readUInt16LE()}k`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function openFds(): string {
+  const out: string[] = [];
+  const targets = [
+    '/dev/null',
+    'pipe:[81234]',
+    'pipe:[81235]',
+    'socket:[91011]',
+    'anon_inode:[eventpoll]',
+  ];
+  for (let fd = 0; fd < 12; fd++) {
+    out.push(
+      `${fd}:${targets[fd % targets.length]}\npos:\t0\nflags:\t0${(0o2 + fd).toString(8)}\nmnt_id:\t${15 + fd}\nino:\t${randomBytes(2).readUInt16LE()}`,
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+interface ListDataset {
+  n: number;
+  coreDir: string;
+  journalDir: string;
+  journalBytes: number;
+  genMs: number;
+}
+
+async function mapLimited<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** N realistic journal entries (journal-remote) + N small zstd core files named like systemd's. */
+async function makeListDataset(work: string, n: number): Promise<ListDataset> {
+  const t0 = performance.now();
+  const root = join(work, `list-${n}`);
+  const coreDir = join(root, 'coredump');
+  const journalDir = join(root, 'journal');
+  await mkdir(coreDir, { recursive: true });
+  await mkdir(journalDir, { recursive: true });
+  // One small real zstd core body (a page-marked memory image like the crasher's), shared.
+  const image = Buffer.alloc(256 * 1024, 0xab);
+  for (let i = 0; i < image.length; i += 4096) image[i] = (i >> 12) & 0xff;
+  const core = (await runBuffer('zstd', ['-q', '-3', '-c'], { input: image })).stdout;
+
+  const firstSec = Math.floor(Date.now() / 1000) - 86_400 - n;
+  const entries: FixtureEntry[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const comm = COMMS[i % COMMS.length];
+    const pid = 1000 + i;
+    const uid = i % 4 === 0 ? 0 : i % 4 === 1 ? 65534 : 1000;
+    const ts = `${firstSec + i}000000`;
+    const name = `core.${comm}.${uid}.${BOOT_ID}.${pid}.${ts}.zst`;
+    const podUID = randomUUID();
+    const cid = hex(32);
+    const ns = `team-${i % 7}`;
+    const pod = `${comm}-${hex(4)}-${hex(3)}`;
+    const kind = i % 3;
+    const cgroup =
+      kind === 0
+        ? `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${podUID.replace(/-/g, '_')}.slice/cri-containerd-${cid}.scope`
+        : kind === 1
+          ? `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${podUID.replace(/-/g, '_')}.slice/crio-${cid}.scope`
+          : `/system.slice/${comm}.service`;
+    const exe = `/usr/bin/${comm}`;
+    entries.push(
+      coredumpEntry({
+        filename: name,
+        pid,
+        uid,
+        gid: uid,
+        signal: [11, 6, 7, 4][i % 4],
+        comm,
+        exe,
+        hostname: kind === 2 ? 'bench-node' : pod,
+        timestampUsec: ts,
+        cgroup,
+        containerCmdline:
+          kind === 1
+            ? `/usr/bin/conmon -b /run/containers/storage/overlay-containers/${cid}/userdata -c ${cid} --exit-dir /var/run/crio/exits -l /var/log/pods/${ns}_${pod}_${podUID}/app/0.log --log-level info -n k8s_app_${pod}_${ns}_${podUID}_0 -P /run/containers/storage/overlay-containers/${cid}/userdata/conmon-pidfile -p /run/containers/storage/overlay-containers/${cid}/userdata/pidfile -r /usr/bin/runc --runtime-arg --root=/run/runc -u ${cid} -s`
+            : undefined,
+        extra: {
+          _HOSTNAME: 'bench-node',
+          COREDUMP_CMDLINE: `${exe} --config /etc/${comm}/config.yaml --listen :8080 --worker-id ${i}`,
+          COREDUMP_PROC_MAPS: procMaps(exe),
+          COREDUMP_ENVIRON: environ(pod, ns),
+          COREDUMP_PROC_MOUNTINFO: mountinfo(cid),
+          COREDUMP_OPEN_FDS: openFds(),
+          COREDUMP_PROC_CGROUP: `0::${cgroup}\n`,
+        },
+      }),
+    );
+    names.push(name);
+  }
+  await writeJournalFile(join(journalDir, 'cores.journal'), entries);
+  await mapLimited(names, 64, (name) => writeFile(join(coreDir, name), core));
+  const journalBytes = (await stat(join(journalDir, 'cores.journal'))).size;
+  return { n, coreDir, journalDir, journalBytes, genMs: performance.now() - t0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row 1 + 2: list latency and startup
+
+interface LatencyResult {
+  seq: number[];
+  conc: number[];
+  bytes: number;
+}
+
+async function measureList(base: string, n: number): Promise<LatencyResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  try {
+    const url = `${base}/apiv1/cores`;
+    const list = await getJson<unknown[]>(url, agent);
+    if (!Array.isArray(list) || list.length !== n) {
+      throw new Error(
+        `GET /apiv1/cores returned ${Array.isArray(list) ? list.length : typeof list} cores, expected ${n}`,
+      );
+    }
+    const check = (r: Timed) => {
+      if (r.status !== 200) throw new Error(`GET /apiv1/cores: status ${r.status}`);
+      return r;
+    };
+    let bytes = 0;
+    for (let i = 0; i < 5; i++) bytes = check(await httpGet(url, agent)).bytes; // warm-up
+    const seq: number[] = [];
+    for (let i = 0; i < SEQ_REQUESTS; i++) seq.push(check(await httpGet(url, agent)).ms);
+    const conc: number[] = [];
+    let issued = 0;
+    const worker = async () => {
+      while (issued < CONC_REQUESTS) {
+        issued++;
+        conc.push(check(await httpGet(url, agent)).ms);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    return { seq, conc, bytes };
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function rowsListAndStartup(work: string, wanted: Set<string>): Promise<void> {
+  const metric1 = (n: number, mode: string) =>
+    `list latency GET /apiv1/cores, ${n.toLocaleString('en-US')} cores, ${mode}`;
+  const startups10k: Started[] = [];
+  for (const n of LIST_SIZES) {
+    if (!wanted.has('1') && !(wanted.has('2') && n === 10_000)) continue;
+    const t1 = n === 10_000 ? 'p50 ≤ 100 ms' : '—';
+    const t2 = n === 10_000 ? 'p50 ≤ 10× single p50' : '—';
+    let ds: ListDataset | undefined;
+    try {
+      log(`row 1: generating ${n} cores + journal entries`);
+      ds = await makeListDataset(work, n);
+      note(
+        `dataset ${n}: journal ${(ds.journalBytes / MiB).toFixed(1)} MiB (${((ds.journalBytes / n) | 0).toLocaleString('en-US')} B/entry), generated in ${ms(ds.genMs)} ms`,
+      );
+      const env = { KOREDUMP_COREDUMP_DIR: ds.coreDir, KOREDUMP_JOURNAL_DIR: ds.journalDir };
+      const s = await startCollector(env);
+      try {
+        if (s.indexedCores !== undefined && s.indexedCores !== n) {
+          throw new Error(`collector indexed ${s.indexedCores} cores, expected ${n}`);
+        }
+        note(
+          `startup with ${n} cores: index ${s.indexMs ?? '?'} ms (log), spawn → /readyz ${ms(s.wallMs)} ms`,
+        );
+        if (n === 10_000) startups10k.push(s);
+        if (wanted.has('1')) {
+          const r = await measureList(s.c.url, n);
+          const sp50 = median(r.seq);
+          const cp50 = median(r.conc);
+          note(
+            `list ${n}: response ${(r.bytes / 1024).toFixed(0)} KiB; sequential min ${ms(Math.min(...r.seq))} / max ${ms(Math.max(...r.seq))} ms; c=${CONCURRENCY} min ${ms(Math.min(...r.conc))} / max ${ms(Math.max(...r.conc))} ms`,
+          );
+          addRow(
+            '1',
+            metric1(n, `sequential (${SEQ_REQUESTS} req, keep-alive)`),
+            `p50 ${ms(sp50)} ms · p99 ${ms(percentile(r.seq, 99))} ms`,
+            t1,
+            n === 10_000 ? (sp50 <= 100 ? 'PASS' : 'FAIL') : 'info',
+          );
+          addRow(
+            '1',
+            metric1(n, `concurrency ${CONCURRENCY} (${CONC_REQUESTS} req)`),
+            `p50 ${ms(cp50)} ms (${(cp50 / sp50).toFixed(1)}× single) · p99 ${ms(percentile(r.conc, 99))} ms · ${(CONC_REQUESTS / (r.conc.reduce((a, b) => a + b, 0) / CONCURRENCY / 1000)).toFixed(0)} req/s`,
+            t2,
+            n === 10_000 ? (cp50 <= 10 * sp50 ? 'PASS' : 'FAIL') : 'info',
+          );
+        }
+      } finally {
+        await s.stop();
+      }
+      if (n === 10_000 && wanted.has('2')) {
+        for (let i = 1; i < STARTUPS_10K; i++) {
+          const again = await startCollector(env);
+          await again.stop();
+          startups10k.push(again);
+          note(
+            `startup with ${n} cores (#${i + 1}): index ${again.indexMs ?? '?'} ms, spawn → /readyz ${ms(again.wallMs)} ms`,
+          );
+        }
+      }
+    } catch (err) {
+      if (wanted.has('1')) {
+        errorRow('1', metric1(n, 'sequential / c=10'), `${t1}; ${t2}`, err);
+      }
+      if (n === 10_000 && wanted.has('2') && !startups10k.length) {
+        errorRow('2', 'index build at startup, 10,000 cores', '< 2 s', err);
+        return;
+      }
+    } finally {
+      if (ds && !KEEP) await removeTree(join(work, `list-${n}`));
+    }
+  }
+  if (wanted.has('2') && startups10k.length) {
+    const idx = startups10k.map((s) => s.indexMs).filter((v): v is number => v !== undefined);
+    const wall = startups10k.map((s) => s.wallMs);
+    if (idx.length) {
+      const m = median(idx);
+      addRow(
+        '2',
+        'index build at startup, 10,000 cores (collector log "indexed … in X ms")',
+        `${ms(m)} ms median of ${idx.length} (${idx.map(ms).join(', ')})`,
+        '< 2 s',
+        m < 2000 ? 'PASS' : 'FAIL',
+      );
+    } else {
+      addRow(
+        '2',
+        'index build at startup, 10,000 cores (log)',
+        'error: no "indexed … in X ms" line in the collector output',
+        '< 2 s',
+        'error',
+      );
+    }
+    const w = median(wall);
+    addRow(
+      '2',
+      'spawn → /readyz 200, 10,000 cores (wall, 100 ms poll)',
+      `${ms(w)} ms median of ${wall.length} (${wall.map(ms).join(', ')})`,
+      '< 2 s',
+      w < 2000 ? 'PASS' : 'FAIL',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row 3: crash → visible
+
+interface ListedCore {
+  id: string;
+  COREDUMP_CMDLINE?: string;
+}
+
+async function rowCrashToVisible(work: string): Promise<void> {
+  const metric = `crash → visible in GET /apiv1/cores (real systemd-coredump, 10 ms poll, ${CRASHES} crashes)`;
+  let host: CoredumpHost | undefined;
+  let stopHost: (() => Promise<void>) | undefined;
+  let s: Started | undefined;
+  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  const created: string[] = [];
+  let removeCores: (() => Promise<void>) | undefined;
+  try {
+    host = await startCoredumpHost();
+    stopHost = track('coredump host', () => host!.stop());
+    removeCores = track('crash cores', async () => {
+      for (const f of created) await rm(f, { force: true });
+    });
+    const crasher = await buildCrasher(join(work, 'crasher'));
+    s = await startCollector({}); // the host's /var/lib/systemd/coredump and journal
+    const url = `${s.c.url}/apiv1/cores?comm=crasher`;
+    const visible: number[] = [];
+    const complete: number[] = [];
+    const helper: number[] = [];
+    for (let i = 0; i <= CRASHES; i++) {
+      const baseline = new Set((await getJson<ListedCore[]>(url, agent)).map((c) => c.id));
+      const firstSeen = new Map<string, number>();
+      const fullSeen = new Map<string, number>();
+      const state: { target?: string; targetAt: number; stop: boolean } = {
+        targetAt: Infinity,
+        stop: false,
+      };
+      const t0 = performance.now();
+      // Polls until the crashed core has its journal fields, 10 s after crash() named it, or 30 s.
+      const poller = (async () => {
+        while (!state.stop && performance.now() - t0 < 30_000) {
+          const list = await getJson<ListedCore[]>(url, agent);
+          const t = performance.now() - t0;
+          for (const c of list) {
+            if (baseline.has(c.id)) continue;
+            if (!firstSeen.has(c.id)) firstSeen.set(c.id, t);
+            if (c.COREDUMP_CMDLINE !== undefined && !fullSeen.has(c.id)) fullSeen.set(c.id, t);
+          }
+          if (state.target && fullSeen.has(state.target)) return;
+          if (performance.now() - state.targetAt > 10_000) return;
+          await sleep(10);
+        }
+      })();
+      let result: CrashResult | undefined;
+      try {
+        result = await crash(crasher, { timeoutMs: 20_000 });
+        helper.push(performance.now() - t0);
+        created.push(result.coreFile);
+        state.target = basename(result.coreFile);
+        state.targetAt = performance.now();
+      } finally {
+        if (!result) state.stop = true;
+        await poller;
+      }
+      const target = state.target;
+      const v = firstSeen.get(target);
+      const f = fullSeen.get(target);
+      if (v === undefined) throw new Error(`core ${target} never appeared in GET /apiv1/cores`);
+      if (i === 0) {
+        note(
+          `crash warm-up (not counted): visible after ${ms(v)} ms, journal fields after ${f === undefined ? 'never' : `${ms(f)} ms`}`,
+        );
+        continue;
+      }
+      visible.push(v);
+      if (f !== undefined) complete.push(f);
+      note(
+        `crash ${i}: pid ${result.pid} visible ${ms(v)} ms, with journal fields ${f === undefined ? 'never (10 s)' : `${ms(f)} ms`}; crash() helper returned after ${ms(helper.at(-1)!)} ms`,
+      );
+    }
+    const vmax = Math.max(...visible);
+    addRow(
+      '3',
+      metric,
+      `median ${ms(median(visible))} ms · max ${ms(vmax)} ms`,
+      '≤ 1 s',
+      vmax <= 1000 ? 'PASS' : 'FAIL',
+    );
+    if (complete.length === visible.length) {
+      const cmax = Math.max(...complete);
+      addRow(
+        '3',
+        'crash → record with journal fields (COREDUMP_CMDLINE) in the list',
+        `median ${ms(median(complete))} ms · max ${ms(cmax)} ms`,
+        '≤ 1 s',
+        cmax <= 1000 ? 'PASS' : 'FAIL',
+      );
+    } else {
+      addRow(
+        '3',
+        'crash → record with journal fields in the list',
+        `${complete.length} of ${visible.length} within 10 s`,
+        '≤ 1 s',
+        'FAIL',
+      );
+    }
+  } catch (err) {
+    errorRow('3', metric, '≤ 1 s', err);
+  } finally {
+    agent.destroy();
+    await s?.stop();
+    await removeCores?.();
+    await stopHost?.();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows 4–6: downloads
+
+interface Nginx {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+async function startNginx(dir: string, root: string): Promise<Nginx> {
+  const port = await freePort();
+  await mkdir(join(dir, 'tmp'), { recursive: true });
+  const conf = join(dir, 'nginx.conf');
+  const errLog = join(dir, 'error.log');
+  const tmp = join(dir, 'tmp');
+  await writeFile(
+    conf,
+    [
+      'daemon off;',
+      'master_process on;',
+      'worker_processes 1;',
+      'user root;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${errLog} warn;`,
+      'events { worker_connections 64; }',
+      'http {',
+      `  access_log ${join(dir, 'access.log')};`,
+      '  sendfile on;',
+      '  tcp_nopush on;',
+      '  default_type application/octet-stream;',
+      `  client_body_temp_path ${tmp}/body;`,
+      `  proxy_temp_path ${tmp}/proxy;`,
+      `  fastcgi_temp_path ${tmp}/fastcgi;`,
+      `  uwsgi_temp_path ${tmp}/uwsgi;`,
+      `  scgi_temp_path ${tmp}/scgi;`,
+      '  server {',
+      `    listen 127.0.0.1:${port};`,
+      `    root ${root};`,
+      '    location / { }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', errLog], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const stop = track(`nginx pid ${child.pid}`, () => killChild(child));
+  child.on('error', () => undefined);
+  const url = `http://127.0.0.1:${port}`;
+  const agent = new Agent({ keepAlive: false });
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `nginx exited (${child.exitCode ?? child.signalCode}): ${readFileSync(errLog, 'utf8').slice(-500)}`,
+        );
+      }
+      try {
+        await httpGet(`${url}/`, agent, false, 1000);
+        break;
+      } catch {
+        if (i >= 100) throw new Error('nginx did not answer within 5 s');
+        await sleep(50);
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    agent.destroy();
+  }
+  return { url, stop };
+}
+
+interface CurlResult {
+  code: number;
+  bytes: number;
+  seconds: number;
+  speed: number;
+}
+
+async function curl(url: string): Promise<CurlResult> {
+  const r = await run(
+    'curl',
+    [
+      '-s',
+      '-o',
+      '/dev/null',
+      '--max-time',
+      '300',
+      '-w',
+      '%{http_code} %{size_download} %{time_total} %{speed_download}',
+      url,
+    ],
+    { timeoutMs: 310_000 },
+  );
+  const [code, bytes, seconds, speed] = r.stdout.trim().split(/\s+/).map(Number);
+  if (code !== 200) throw new Error(`curl ${url}: HTTP ${code}`);
+  return { code, bytes, seconds, speed };
+}
+
+/** Seconds for `zstd -dc file > /dev/null` (or `| cat > /dev/null` when piped). */
+async function timeZstd(file: string, piped = false): Promise<number> {
+  const t0 = performance.now();
+  if (piped) {
+    await run('/bin/sh', ['-c', 'zstd -q -d -c -- "$0" | cat > /dev/null', file], {
+      timeoutMs: 300_000,
+    });
+  } else {
+    await run('zstd', ['-q', '-d', '-c', '--', file], {
+      stdoutFile: '/dev/null',
+      timeoutMs: 300_000,
+    });
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** Samples VmRSS of a process every 20 ms (max per phase) and reads its CPU time. */
+class ProcSampler {
+  readonly maxRssKiB = new Map<string, number>();
+  samples = 0;
+  phase = 'idle';
+  private timer?: NodeJS.Timeout;
+  constructor(private readonly pid: number) {}
+  read(): { rss: number; hwm: number } {
+    const s = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    return {
+      rss: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? NaN),
+      hwm: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? NaN),
+    };
+  }
+  /** user and system CPU seconds so far (USER_HZ = 100 on Linux). */
+  cpu(): { user: number; sys: number } {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+  }
+  get maxOverall(): number {
+    return Math.max(0, ...this.maxRssKiB.values());
+  }
+  start(): void {
+    this.timer = setInterval(() => {
+      try {
+        const { rss } = this.read();
+        this.maxRssKiB.set(this.phase, Math.max(this.maxRssKiB.get(this.phase) ?? 0, rss));
+        this.samples++;
+      } catch {
+        // process gone
+      }
+    }, 20);
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Runs fn and reports the process's CPU use during it, as "% user + % sys" of one core. */
+async function withCpu<T>(
+  sampler: ProcSampler,
+  fn: () => Promise<T>,
+): Promise<{ value: T; cpu: string }> {
+  const c0 = sampler.cpu();
+  const t0 = performance.now();
+  const value = await fn();
+  const secs = (performance.now() - t0) / 1000;
+  const c1 = sampler.cpu();
+  const pct = (v: number) => ((100 * v) / secs).toFixed(0);
+  return { value, cpu: `${pct(c1.user - c0.user)} % usr + ${pct(c1.sys - c0.sys)} % sys` };
+}
+
+/** Writes `size` bytes by repeating `pool` (random), in 64 MiB writes. */
+async function writeRepeated(path: string, size: number, pool: Buffer): Promise<void> {
+  const fh = await open(path, 'w', 0o640);
+  try {
+    for (let off = 0; off < size;) {
+      const n = Math.min(pool.length, size - off);
+      const { bytesWritten } = await fh.write(pool, 0, n, off);
+      off += bytesWritten;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Streams `size` bytes with a core-like mix into `zstd -q -3`: per MiB, 512 KiB random (memory
+ * that does not compress), 256 KiB zeros, 256 KiB page-marked filler. Returns the .zst size.
+ */
+async function writeMixedZst(path: string, size: number, pool: Buffer): Promise<number> {
+  const fd = openSync(path, 'w', 0o640);
+  const child = spawn('zstd', ['-q', '-3', '-c'], { stdio: ['pipe', fd, 'pipe'] });
+  closeSync(fd);
+  const stdin = child.stdin!;
+  const stop = track(`zstd pid ${child.pid}`, () => killChild(child, 100));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  stdin.on('error', () => undefined);
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  try {
+    const half = 512 * 1024;
+    for (let off = 0, k = 0; off < size; off += MiB, k++) {
+      const b = Buffer.alloc(MiB);
+      const src = (k * half) % (pool.length - half);
+      pool.copy(b, 0, src, src + half);
+      b.fill(0xab, MiB - 256 * 1024);
+      for (let p = MiB - 256 * 1024; p < MiB; p += 4096) b.writeUInt32LE(k * 256 + (p >> 12), p);
+      if (!stdin.write(b)) {
+        await Promise.race([once(stdin, 'drain'), exited]);
+      }
+      if (child.exitCode !== null) break;
+    }
+    stdin.end();
+    const code = await Promise.race([exited, after(120_000, 'timeout' as const)]);
+    if (code !== 0) throw new Error(`zstd failed (${code}): ${stderr}`);
+  } finally {
+    await stop();
+  }
+  return (await stat(path)).size;
+}
+
+async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
+  const m4 = 'download 1 GiB uncompressed core, curl, collector vs nginx (sendfile), best of 3';
+  const m5 =
+    'decompress=true of a 1 GiB (decompressed) zstd -3 core, collector vs `zstd -dc > /dev/null`, best of 3';
+  const m6 = 'peak RSS of the collector during the downloads of rows 4–5 (20 ms samples)';
+  const dir = join(work, 'dl');
+  const coreDir = join(dir, 'coredump');
+  const journalDir = join(dir, 'journal');
+  let s: Started | undefined;
+  let nginx: Nginx | undefined;
+  let sampler: ProcSampler | undefined;
+  let baseRss: { rss: number; hwm: number } | undefined;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let rawSpeed: number | undefined;
+  let nginxSpeed: number | undefined;
+  const do4 = wanted.has('4') || wanted.has('6');
+  const do5 = wanted.has('5') || wanted.has('6');
+  try {
+    await mkdir(coreDir, { recursive: true });
+    await mkdir(join(dir, 'nginx'), { recursive: true });
+    const sec = Math.floor(Date.now() / 1000) - 3600;
+    const rawName = `core.bigcore.0.${BOOT_ID}.4242.${sec}000000`;
+    const zstName = `core.bigzst.0.${BOOT_ID}.4243.${sec + 1}000000.zst`;
+    log('rows 4–6: writing a 1 GiB core and a 1 GiB (decompressed) zstd core');
+    const pool = randomBytes(64 * MiB);
+    const t0 = performance.now();
+    if (do4) await writeRepeated(join(coreDir, rawName), GiB, pool);
+    const zstBytes = do5 ? await writeMixedZst(join(coreDir, zstName), GiB, pool) : 0;
+    note(
+      `download fixtures written in ${ms(performance.now() - t0)} ms${do5 ? `; zstd core ${(zstBytes / MiB).toFixed(0)} MiB for 1024 MiB (ratio ${(GiB / zstBytes).toFixed(2)})` : ''}`,
+    );
+    await writeJournalFile(join(journalDir, 'big.journal'), [
+      coredumpEntry({
+        filename: rawName,
+        pid: 4242,
+        comm: 'bigcore',
+        timestampUsec: `${sec}000000`,
+      }),
+      coredumpEntry({
+        filename: zstName,
+        pid: 4243,
+        comm: 'bigzst',
+        timestampUsec: `${sec + 1}000000`,
+      }),
+    ]);
+    s = await startCollector({ KOREDUMP_COREDUMP_DIR: coreDir, KOREDUMP_JOURNAL_DIR: journalDir });
+    sampler = new ProcSampler(s.c.child.pid!);
+    baseRss = sampler.read();
+    sampler.start();
+  } catch (err) {
+    for (const [n, m, t] of [
+      ['4', m4, '≥ 80 % of nginx'],
+      ['5', m5, '≥ 70 % of zstd -dc'],
+      ['6', m6, '< 150 MiB'],
+    ]) {
+      if (wanted.has(n)) errorRow(n, m, t, err);
+    }
+    await s?.stop();
+    agent.destroy();
+    return;
+  }
+
+  try {
+    if (do4) {
+      try {
+        nginx = await startNginx(join(dir, 'nginx'), coreDir);
+        const name = (await getJson<ListedCore[]>(`${s.c.url}/apiv1/cores?comm=bigcore`, agent))[0]
+          ?.id;
+        if (!name) throw new Error('the collector does not list the 1 GiB core');
+        const cUrl = `${s.c.url}/apiv1/cores/download/${encodeURIComponent(name)}`;
+        const nUrl = `${nginx.url}/${encodeURIComponent(name)}`;
+        // Warm-up: page cache and JIT.
+        await curl(nUrl);
+        sampler.phase = 'row 4';
+        await curl(cUrl);
+        const c: CurlResult[] = [];
+        const n: CurlResult[] = [];
+        const cpu: string[] = [];
+        for (let i = 0; i < DOWNLOAD_RUNS; i++) {
+          n.push(await curl(nUrl));
+          const r = await withCpu(sampler, () => curl(cUrl));
+          c.push(r.value);
+          cpu.push(r.cpu);
+        }
+        sampler.phase = 'idle';
+        for (const r of [...c, ...n]) {
+          if (r.bytes !== GiB) throw new Error(`downloaded ${r.bytes} bytes, expected ${GiB}`);
+        }
+        const cs = c.map((r) => r.speed);
+        const ns = n.map((r) => r.speed);
+        const best = Math.max(...cs) / Math.max(...ns);
+        rawSpeed = Math.max(...cs);
+        nginxSpeed = Math.max(...ns);
+        note(
+          `download collector runs: ${cs.map(mibs).join(', ')} (collector CPU ${cpu.join('; ')}); nginx runs: ${ns.map(mibs).join(', ')}`,
+        );
+        if (wanted.has('4')) {
+          addRow(
+            '4',
+            m4,
+            `collector ${mibs(Math.max(...cs))} vs nginx ${mibs(Math.max(...ns))} = **${pctOf(Math.max(...cs), Math.max(...ns))}** (medians ${mibs(median(cs))} vs ${mibs(median(ns))} = ${pctOf(median(cs), median(ns))})`,
+            '≥ 80 % of nginx',
+            best >= 0.8 ? 'PASS' : 'FAIL',
+          );
+        }
+      } catch (err) {
+        if (wanted.has('4')) errorRow('4', m4, '≥ 80 % of nginx', err);
+      } finally {
+        await nginx?.stop();
+      }
+    }
+    if (do5) {
+      try {
+        const name = (await getJson<ListedCore[]>(`${s.c.url}/apiv1/cores?comm=bigzst`, agent))[0]
+          ?.id;
+        if (!name) throw new Error('the collector does not list the zstd core');
+        const file = join(coreDir, name);
+        const url = `${s.c.url}/apiv1/cores/download/${encodeURIComponent(name)}?decompress=true`;
+        await timeZstd(file); // warm-up (page cache)
+        const c: number[] = [];
+        const z: number[] = [];
+        const cpu: string[] = [];
+        sampler.phase = 'row 5';
+        for (let i = 0; i < DOWNLOAD_RUNS; i++) {
+          z.push(GiB / (await timeZstd(file)));
+          const { value: r, cpu: used } = await withCpu(sampler, () => curl(url));
+          if (r.bytes !== GiB) {
+            throw new Error(`decompress=true gave ${r.bytes} bytes, expected ${GiB}`);
+          }
+          c.push(r.bytes / r.seconds);
+          cpu.push(used);
+        }
+        sampler.phase = 'idle';
+        // Context: the same decompression with one pipe copy, the way any streaming server must.
+        const piped = GiB / (await timeZstd(file, true));
+        note(
+          `decompress collector runs: ${c.map(mibs).join(', ')} (collector CPU ${cpu.join('; ')}); zstd -dc > /dev/null runs: ${z.map(mibs).join(', ')}; zstd -dc | cat > /dev/null: ${mibs(piped)}` +
+            (rawSpeed && nginxSpeed
+              ? `; for scale: collector raw download ${mibs(rawSpeed)}, nginx ${mibs(nginxSpeed)}`
+              : ''),
+        );
+        if (wanted.has('5')) {
+          const best = Math.max(...c) / Math.max(...z);
+          addRow(
+            '5',
+            m5,
+            `collector ${mibs(Math.max(...c))} vs zstd ${mibs(Math.max(...z))} = **${pctOf(Math.max(...c), Math.max(...z))}** (medians ${mibs(median(c))} vs ${mibs(median(z))} = ${pctOf(median(c), median(z))}; decompressed bytes/s)`,
+            '≥ 70 % of zstd -dc',
+            best >= 0.7 ? 'PASS' : 'FAIL',
+          );
+        }
+      } catch (err) {
+        if (wanted.has('5')) errorRow('5', m5, '≥ 70 % of zstd -dc', err);
+      }
+    }
+    if (wanted.has('6')) {
+      try {
+        sampler.stop();
+        const end = sampler.read();
+        const peak = Math.max(sampler.maxOverall, end.hwm) / 1024;
+        const per = [...sampler.maxRssKiB]
+          .filter(([k]) => k !== 'idle')
+          .map(([k, v]) => `${k}: ${(v / 1024).toFixed(0)}`)
+          .join(', ');
+        addRow(
+          '6',
+          m6,
+          `max VmRSS ${(sampler.maxOverall / 1024).toFixed(0)} MiB (${per}; ${sampler.samples} samples) · VmHWM ${(end.hwm / 1024).toFixed(0)} MiB · idle before ${(baseRss.rss / 1024).toFixed(0)} MiB`,
+          '< 150 MiB',
+          peak < 150 ? 'PASS' : 'FAIL',
+        );
+      } catch (err) {
+        errorRow('6', m6, '< 150 MiB', err);
+      }
+    }
+  } finally {
+    agent.destroy();
+    sampler.stop();
+    await s.stop();
+    if (!KEEP) await removeTree(dir);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function machineFacts(): Promise<string> {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const mhz = /cpu MHz\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim();
+  let commit = 'unknown';
+  try {
+    commit = (await run('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD'])).stdout.trim();
+    const dirty = (
+      await run('git', ['-C', repoRoot(), 'status', '--porcelain', '--', 'apps', 'libs'])
+    ).stdout.trim();
+    if (dirty) commit += ' (+ uncommitted changes in apps/libs)';
+  } catch {
+    // not a git checkout
+  }
+  const nginxV = (await run('nginx', ['-v'], { allowFailure: true })).stderr
+    .trim()
+    .replace(/^nginx version: /, '');
+  const zstdV = (await run('zstd', ['-V'], { allowFailure: true })).stdout.trim().split('\n')[0];
+  const curlV = (await run('curl', ['-V'], { allowFailure: true })).stdout
+    .split('\n')[0]
+    .split(' ')
+    .slice(0, 2)
+    .join(' ');
+  return [
+    '## Machine',
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- nproc: ${availableParallelism()}`,
+    `- CPU: ${model}${mhz ? ` (${Number(mhz).toFixed(0)} MHz)` : ''}`,
+    `- memory: ${(totalmem() / GiB).toFixed(1)} GiB; kernel ${release()}`,
+    `- node ${process.version}; ${nginxV}; ${zstdV}; ${curlV}`,
+    `- koredump commit ${commit}`,
+    `- at start: ${await loadInfo()}`,
+  ].join('\n');
+}
+
+/** Load average and the busiest processes: the VM is shared, so say how busy it was. */
+async function loadInfo(): Promise<string> {
+  const [l1, l5] = loadavg();
+  const ps = await run('ps', ['-eo', 'pcpu,comm', '--sort=-pcpu', '--no-headers'], {
+    allowFailure: true,
+  });
+  const busy = ps.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([cpu]) => Number(cpu) >= 5)
+    .slice(0, 4)
+    .map(([cpu, comm]) => `${comm} ${cpu} %`);
+  return `load average ${l1.toFixed(2)} (1 min), ${l5.toFixed(2)} (5 min)${busy.length ? `; busiest (ps %CPU): ${busy.join(', ')}` : ''}${l1 > 0.5 ? ' — machine not idle, expect noise' : ''}`;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const watchdog = setTimeout(
+    () => void abort('overall deadline exceeded', 1),
+    OVERALL_DEADLINE_MS,
+  );
+  watchdog.unref();
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => void abort(`got ${sig}`, 130));
+  }
+  const wanted = new Set((process.env.BENCH_ROWS ?? '1,2,3,4,5,6').split(',').map((s) => s.trim()));
+
+  const facts = await machineFacts();
+  console.log(`# koredump node-collector benchmark\n\n${facts}\n`);
+
+  ensureBuiltCollector();
+  const work = await mkdtemp(join(tmpdir(), 'koredump-bench-'));
+  const removeWork = track(`temp dir ${work}`, () =>
+    KEEP ? log(`kept ${work}`) : removeTree(work),
+  );
+  log(`temp dir ${work}`);
+  if (process.env.BENCH_CPU_PROF) await setUpCpuProf(work, process.env.BENCH_CPU_PROF);
+  try {
+    if (wanted.has('1') || wanted.has('2')) await rowsListAndStartup(work, wanted);
+    if (wanted.has('3')) await rowCrashToVisible(work);
+    if (wanted.has('4') || wanted.has('5') || wanted.has('6')) await rowsDownload(work, wanted);
+  } finally {
+    await undoAll();
+    await removeWork();
+  }
+
+  const report = [
+    `## Results (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    '',
+    table(),
+    '',
+    '## Notes',
+    '',
+    ...notes.map((n) => `- ${n.replace(/\n/g, '\n  ')}`),
+    `- at end: ${await loadInfo()}`,
+    '',
+  ].join('\n');
+  console.log(report);
+  const outDir = join(repoRoot(), '.bench');
+  await mkdir(outDir, { recursive: true });
+  const text = `# koredump node-collector benchmark\n\n${facts}\n\n${report}`;
+  await writeFile(join(outDir, 'collector-bench-latest.md'), text);
+  log(`report written to ${join(outDir, 'collector-bench-latest.md')}`);
+  process.exitCode = rows.some((r) => r.verdict === 'error') ? 1 : 0;
+}
+
+main().catch(async (err: unknown) => {
+  console.error(err);
+  await undoAll();
+  process.exit(1);
+});
