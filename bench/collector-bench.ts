@@ -153,7 +153,7 @@ async function undoAll(): Promise<void> {
  */
 async function removeTree(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-  await after(100, undefined);
+  await sleep(100); // a ref'd timer: an unref'd one would let the process exit right here
   await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }
 

@@ -63,8 +63,9 @@ describe('node-collector download to a slow client', () => {
     // 256 MiB of a repeating pseudo-random 1 MiB block: cheap to write, not a run of zeros.
     const block = createHash('sha512').update('seed').digest();
     const mib = Buffer.alloc(1 << 20);
-    for (let i = 0; i < mib.length; i += block.length)
+    for (let i = 0; i < mib.length; i += block.length) {
       block.copy(mib, i, 0, Math.min(block.length, mib.length - i));
+    }
     for (let i = 0; i < mib.length; i += 4096) mib.writeUInt32LE(i, i);
     const out = createWriteStream(join(coreDir, id));
     for (let i = 0; i < SIZE >> 20; i++) {

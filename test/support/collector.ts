@@ -72,8 +72,9 @@ export async function spawnBuiltCollector(env: Record<string, string>): Promise<
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null)
+    if (child.exitCode !== null) {
       throw new Error(`collector exited with ${child.exitCode}:\n${out}`);
+    }
     try {
       const res = await fetch(`${url}/readyz`);
       if (res.ok) break;

@@ -14,8 +14,9 @@ import { dirname, join } from 'node:path';
 function packageVersion(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const file = join(dir, 'package.json');
-    if (existsSync(file))
+    if (existsSync(file)) {
       return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    }
   }
   return '0.0.0';
 }

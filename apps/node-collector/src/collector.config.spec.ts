@@ -71,8 +71,9 @@ describe('loadCollectorConfig', () => {
       'NO_TOKENS',
       'KOREDUMP_NAMESPACE_REGEX',
       'KOREDUMP_LOG_FORMAT',
-    ])
+    ]) {
       expect(message).toContain(v);
+    }
   });
 
   it.each([

@@ -40,8 +40,9 @@ export async function openCoreFile(dir: string, id: string): Promise<OpenedCore 
       constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
     );
   } catch (err) {
-    if (['ENOENT', 'ELOOP', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? ''))
+    if (['ENOENT', 'ELOOP', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) {
       return undefined;
+    }
     throw err;
   }
   const st = await handle.stat();

@@ -22,7 +22,8 @@ function describeResponse(response: Record<string, unknown>): string | undefined
     return `unhealthy: ${failing.join(', ')}`;
   }
   if (Array.isArray(message)) return message.join('; ');
-  return message === undefined ? undefined : String(message);
+  if (message === undefined) return undefined;
+  return typeof message === 'string' ? message : JSON.stringify(message);
 }
 
 /**

@@ -94,8 +94,9 @@ export async function sendCore(
         await pipeline(handle.createReadStream({ autoClose: true }), decompressor, res);
       } catch (err) {
         if (!res.writableFinished) {
-          if (!isClientGone(err, res))
+          if (!isClientGone(err, res)) {
             logger.error(`decompressing ${record.id} failed: ${(err as Error).message}`);
+          }
           res.destroy();
         }
       }
@@ -147,8 +148,9 @@ export async function sendCore(
         res,
       );
     } catch (err) {
-      if (!isClientGone(err, res))
+      if (!isClientGone(err, res)) {
         logger.error(`sending ${record.id} failed: ${(err as Error).message}`);
+      }
       res.destroy();
     }
   } finally {
