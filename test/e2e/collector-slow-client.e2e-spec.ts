@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,15 @@ function slowDownload(
   });
 }
 
+async function waitForListed(url: string, id: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const cores = (await (await fetch(`${url}/apiv1/cores`)).json()) as { id: string }[];
+    if (cores.some((c) => c.id === id)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${id} never listed`);
+}
+
 describe('node-collector download to a slow client', () => {
   let work: string;
   let collector: SpawnedCollector;
@@ -93,4 +102,32 @@ describe('node-collector download to a slow client', () => {
     expect(result.sha).toBe(await sha256File(join(work, 'coredump', id)));
     expect(result.seconds).toBeGreaterThan(60); // it really was slow
   }, 150_000);
+
+  it('aborts the connection when the file shrinks mid-download (never a clean short 200)', async () => {
+    const small = 'core.shrink.0.0123456789abcdef0123456789abcdef.4243.1764355200000000';
+    const path = join(work, 'coredump', small);
+    await writeFile(path, Buffer.alloc(64 << 20, 0x5a));
+    await waitForListed(collector.url, small);
+    const outcome = await new Promise<{ bytes: number; complete: boolean; error?: string }>(
+      (resolve) => {
+        get(`${collector.url}/apiv1/cores/download/${small}`, (res) => {
+          let bytes = 0;
+          res.once('data', () => {
+            // Hold the client back while the file loses most of its bytes, then read on.
+            res.pause();
+            truncate(path, 1 << 20).then(
+              () => setTimeout(() => res.resume(), 200),
+              () => res.resume(),
+            );
+          });
+          res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          res.on('end', () => resolve({ bytes, complete: res.complete }));
+          res.on('error', (err) => resolve({ bytes, complete: false, error: err.message }));
+          res.on('aborted', () => resolve({ bytes, complete: false, error: 'aborted' }));
+        }).on('error', (err) => resolve({ bytes: 0, complete: false, error: err.message }));
+      },
+    );
+    expect(outcome.complete).toBe(false);
+    expect(outcome.bytes).toBeLessThan(64 << 20);
+  }, 60_000);
 });
