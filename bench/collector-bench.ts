@@ -163,13 +163,26 @@ function after<T>(ms: number, value: T): Promise<T> {
 }
 
 let shuttingDown = false;
+let mainDone: Promise<unknown> = Promise.resolve();
+
+/**
+ * Signal or deadline: undo everything at once (which also makes running rows fail fast), let the
+ * rows notice `shuttingDown` and unwind (bounded), undo what they registered meanwhile, exit.
+ */
 async function abort(reason: string, code: number): Promise<never> {
   if (!shuttingDown) {
     shuttingDown = true;
     log(`${reason}: cleaning up`);
     await undoAll();
+    await Promise.race([mainDone.catch(() => undefined), after(10_000, undefined)]);
+    await undoAll();
   }
   process.exit(code);
+}
+
+/** Called between steps of a row: stop starting new work once the run is being aborted. */
+function checkAborted(): void {
+  if (shuttingDown) throw new Error('interrupted');
 }
 
 /** Kills a child process: SIGTERM, then SIGKILL after graceMs; bounded. */
@@ -597,11 +610,15 @@ async function measureList(base: string, n: number): Promise<LatencyResult> {
     let bytes = 0;
     for (let i = 0; i < 5; i++) bytes = check(await httpGet(url, agent)).bytes; // warm-up
     const seq: number[] = [];
-    for (let i = 0; i < SEQ_REQUESTS; i++) seq.push(check(await httpGet(url, agent)).ms);
+    for (let i = 0; i < SEQ_REQUESTS; i++) {
+      checkAborted();
+      seq.push(check(await httpGet(url, agent)).ms);
+    }
     const conc: number[] = [];
     let issued = 0;
     const worker = async () => {
       while (issued < CONC_REQUESTS) {
+        checkAborted();
         issued++;
         conc.push(check(await httpGet(url, agent)).ms);
       }
@@ -618,6 +635,7 @@ async function rowsListAndStartup(work: string, wanted: Set<string>): Promise<vo
     `list latency GET /apiv1/cores, ${n.toLocaleString('en-US')} cores, ${mode}`;
   const startups10k: Started[] = [];
   for (const n of LIST_SIZES) {
+    checkAborted();
     if (!wanted.has('1') && !(wanted.has('2') && n === 10_000)) continue;
     const t1 = n === 10_000 ? 'p50 ≤ 100 ms' : '—';
     const t2 = n === 10_000 ? 'p50 ≤ 10× single p50' : '—';
@@ -665,6 +683,7 @@ async function rowsListAndStartup(work: string, wanted: Set<string>): Promise<vo
       }
       if (n === 10_000 && wanted.has('2')) {
         for (let i = 1; i < STARTUPS_10K; i++) {
+          checkAborted();
           const again = await startCollector(env);
           await again.stop();
           startups10k.push(again);
@@ -746,6 +765,7 @@ async function rowCrashToVisible(work: string): Promise<void> {
     const complete: number[] = [];
     const helper: number[] = [];
     for (let i = 0; i <= CRASHES; i++) {
+      checkAborted();
       const baseline = new Set((await getJson<ListedCore[]>(url, agent)).map((c) => c.id));
       const firstSeen = new Map<string, number>();
       const fullSeen = new Map<string, number>();
@@ -828,6 +848,8 @@ async function rowCrashToVisible(work: string): Promise<void> {
     agent.destroy();
     await s?.stop();
     await removeCores?.();
+    // Also cores made after an interrupt ran removeCores (a crash in flight).
+    for (const f of created) await rm(f, { force: true }).catch(() => undefined);
     await stopHost?.();
   }
 }
@@ -1131,6 +1153,7 @@ async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
         const n: CurlResult[] = [];
         const cpu: string[] = [];
         for (let i = 0; i < DOWNLOAD_RUNS; i++) {
+          checkAborted();
           n.push(await curl(nUrl));
           const r = await withCpu(sampler, () => curl(cUrl));
           c.push(r.value);
@@ -1176,6 +1199,7 @@ async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
         const cpu: string[] = [];
         sampler.phase = 'row 5';
         for (let i = 0; i < DOWNLOAD_RUNS; i++) {
+          checkAborted();
           z.push(GiB / (await timeZstd(file)));
           const { value: r, cpu: used } = await withCpu(sampler, () => curl(url));
           if (r.bytes !== GiB) {
@@ -1318,6 +1342,7 @@ async function main(): Promise<void> {
     await undoAll();
     await removeWork();
   }
+  if (shuttingDown) return; // abort() reports and exits
 
   const report = [
     `## Results (${((performance.now() - started) / 1000).toFixed(0)} s)`,
@@ -1339,7 +1364,8 @@ async function main(): Promise<void> {
   process.exitCode = rows.some((r) => r.verdict === 'error') ? 1 : 0;
 }
 
-main().catch(async (err: unknown) => {
+mainDone = main().catch(async (err: unknown) => {
+  if (shuttingDown) return;
   console.error(err);
   await undoAll();
   process.exit(1);

@@ -28,19 +28,21 @@ step lint npx eslint . --max-warnings 0
 step format npx prettier --check . --log-level warn
 step build npm run --silent build
 
-results=$(mktemp)
+results=$(mktemp --suffix=.json)
 echo "==> jest (unit + e2e)"
 npx jest --runInBand --json --outputFile="$results" "$@"
 jest_rc=$?
-if [ -s "$results" ]; then
-  read -r jp jf < <(node -e '
-    const r = require(process.argv[1]);
-    // A suite that failed to run (syntax error, hook failure) has no test results: count it.
-    const broken = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
-    console.log(r.numPassedTests, r.numFailedTests + broken);' "$results")
+counts=$(node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  // A suite that failed to run (syntax error, hook failure) has no test results: count it.
+  const broken = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
+  console.log(r.numPassedTests, r.numFailedTests + broken);' "$results" 2>/dev/null)
+if [ -n "$counts" ]; then
+  read -r jp jf <<<"$counts"
   passed=$((passed + jp)); failed=$((failed + jf))
   [ "$jest_rc" != 0 ] && [ "$jf" = 0 ] && failed=$((failed + 1))
 else
+  echo "jest wrote no readable results"
   failed=$((failed + 1))
 fi
 rm -f "$results"
