@@ -630,6 +630,50 @@ async function measureList(base: string, n: number): Promise<LatencyResult> {
   }
 }
 
+interface WrkResult {
+  p50: number;
+  p99: number;
+  requests: number;
+  rps: number;
+}
+
+/** `wrk --latency` (C, HdrHistogram): far less client CPU than node:http on a 2-core box. */
+async function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
+  const r = await run(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', url],
+    { timeoutMs: (seconds + 30) * 1000 },
+  );
+  const out = r.stdout;
+  const dur = (v: string, unit: string) =>
+    Number(v) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit] ?? NaN);
+  const pct = (p: number) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+    if (!m) throw new Error(`no ${p}% line in wrk output:\n${out}`);
+    return dur(m[1], m[2]);
+  };
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`wrk: ${non2xx[1]} non-2xx responses`);
+  const sockErr = /Socket errors: (.*)/.exec(out);
+  if (sockErr) throw new Error(`wrk: socket errors ${sockErr[1]}`);
+  return {
+    p50: pct(50),
+    p99: pct(99),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+  };
+}
+
+let wrkAvailable: boolean | undefined;
+async function haveWrk(): Promise<boolean> {
+  if (process.env.BENCH_CLIENT === 'node') return false;
+  wrkAvailable ??=
+    (await run('wrk', ['-v'], { allowFailure: true }).catch(() => undefined)) !== undefined;
+  return wrkAvailable;
+}
+
+const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+
 async function rowsListAndStartup(work: string, wanted: Set<string>): Promise<void> {
   const metric1 = (n: number, mode: string) =>
     `list latency GET /apiv1/cores, ${n.toLocaleString('en-US')} cores, ${mode}`;
@@ -658,24 +702,41 @@ async function rowsListAndStartup(work: string, wanted: Set<string>): Promise<vo
         if (n === 10_000) startups10k.push(s);
         if (wanted.has('1')) {
           const r = await measureList(s.c.url, n);
-          const sp50 = median(r.seq);
-          const cp50 = median(r.conc);
+          const nodeSeq = { p50: median(r.seq), p99: percentile(r.seq, 99) };
+          const nodeConc = { p50: median(r.conc), p99: percentile(r.conc, 99) };
+          const nodeRps = CONC_REQUESTS / (r.conc.reduce((a, b) => a + b, 0) / CONCURRENCY / 1000);
           note(
-            `list ${n}: response ${(r.bytes / 1024).toFixed(0)} KiB; sequential min ${ms(Math.min(...r.seq))} / max ${ms(Math.max(...r.seq))} ms; c=${CONCURRENCY} min ${ms(Math.min(...r.conc))} / max ${ms(Math.max(...r.conc))} ms`,
+            `list ${n} (node:http client): response ${(r.bytes / 1024).toFixed(0)} KiB; sequential p50 ${ms(nodeSeq.p50)} / p99 ${ms(nodeSeq.p99)} / max ${ms(Math.max(...r.seq))} ms; c=${CONCURRENCY} p50 ${ms(nodeConc.p50)} (${(nodeConc.p50 / nodeSeq.p50).toFixed(1)}×) / p99 ${ms(nodeConc.p99)} / max ${ms(Math.max(...r.conc))} ms, ${nodeRps.toFixed(0)} req/s`,
           );
+          let tool = `node:http keep-alive, ${SEQ_REQUESTS} req`;
+          let toolC = `node:http, ${CONC_REQUESTS} req`;
+          let seq = nodeSeq;
+          let conc = { ...nodeConc, rps: nodeRps };
+          if (await haveWrk()) {
+            const url = `${s.c.url}/apiv1/cores`;
+            const dSeq = clamp(Math.ceil((SEQ_REQUESTS * nodeSeq.p50) / 1000), 2, 10);
+            const ws = await wrk(url, 1, dSeq);
+            checkAborted();
+            const dConc = clamp(Math.ceil((CONC_REQUESTS * nodeSeq.p50) / 1000) + 1, 3, 15);
+            const wc = await wrk(url, CONCURRENCY, dConc);
+            tool = `wrk -c1 ${dSeq} s, ${ws.requests} req`;
+            toolC = `wrk -c${CONCURRENCY} ${dConc} s, ${wc.requests} req`;
+            seq = ws;
+            conc = wc;
+          }
           addRow(
             '1',
-            metric1(n, `sequential (${SEQ_REQUESTS} req, keep-alive)`),
-            `p50 ${ms(sp50)} ms · p99 ${ms(percentile(r.seq, 99))} ms`,
+            metric1(n, `sequential (${tool})`),
+            `p50 ${ms(seq.p50)} ms · p99 ${ms(seq.p99)} ms`,
             t1,
-            n === 10_000 ? (sp50 <= 100 ? 'PASS' : 'FAIL') : 'info',
+            n === 10_000 ? (seq.p50 <= 100 ? 'PASS' : 'FAIL') : 'info',
           );
           addRow(
             '1',
-            metric1(n, `concurrency ${CONCURRENCY} (${CONC_REQUESTS} req)`),
-            `p50 ${ms(cp50)} ms (${(cp50 / sp50).toFixed(1)}× single) · p99 ${ms(percentile(r.conc, 99))} ms · ${(CONC_REQUESTS / (r.conc.reduce((a, b) => a + b, 0) / CONCURRENCY / 1000)).toFixed(0)} req/s`,
+            metric1(n, `concurrency ${CONCURRENCY} (${toolC})`),
+            `p50 ${ms(conc.p50)} ms (${(conc.p50 / seq.p50).toFixed(1)}× single) · p99 ${ms(conc.p99)} ms · ${conc.rps.toFixed(0)} req/s`,
             t2,
-            n === 10_000 ? (cp50 <= 10 * sp50 ? 'PASS' : 'FAIL') : 'info',
+            n === 10_000 ? (conc.p50 <= 10 * seq.p50 ? 'PASS' : 'FAIL') : 'info',
           );
         }
       } finally {

@@ -1,8 +1,11 @@
 import {
   type CanActivate,
+  createParamDecorator,
   type ExecutionContext,
   Injectable,
+  HttpException,
   Logger,
+  ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -10,15 +13,29 @@ import { IS_PUBLIC } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { extractBearerToken } from './bearer-token.js';
-import { TokenReviewer } from './token-reviewer.js';
+import { Caller, type AuthMode } from './caller.js';
+import { AccessReviewer, TokenReviewer } from './token-reviewer.js';
 
 /** Auth settings the guard needs; each app maps its config onto this. */
 export abstract class AuthSettings {
   /** NO_TOKENS=1: authentication off, for local use only. */
   abstract readonly disabled: boolean;
+  /** rbac: SubjectAccessReview per namespace; authenticated: any valid token sees everything. */
+  abstract readonly mode: AuthMode;
 }
 
-/** Global guard, secure by default: every route needs a valid bearer token unless @Public(). */
+/**
+ * The header a client sends its token in when it reaches koredump through the API server's
+ * service proxy, which strips `Authorization`.
+ */
+export const PROXY_AUTH_HEADER = 'x-koredump-authorization';
+
+type RequestWithCaller = Request & { koredumpCaller?: Caller };
+
+/**
+ * Global guard, secure by default: every route needs a valid bearer token unless @Public().
+ * Attaches the request's Caller (who, and what they may do) for the handlers.
+ */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly logger = new Logger(BearerAuthGuard.name);
@@ -26,30 +43,67 @@ export class BearerAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly settings: AuthSettings,
-    private readonly reviewer: TokenReviewer,
+    private readonly tokens: TokenReviewer,
+    private readonly access: AccessReviewer,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.settings.disabled) return true;
+    const http = context.switchToHttp();
+    const req = http.getRequest<RequestWithCaller>();
+    if (this.settings.disabled) {
+      req.koredumpCaller = Caller.unrestricted();
+      return true;
+    }
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const http = context.switchToHttp();
-    const token = extractBearerToken(http.getRequest<Request>().headers.authorization);
+    const header = req.headers.authorization ?? (req.headers[PROXY_AUTH_HEADER] as string | undefined);
+    const token = extractBearerToken(header);
     if (!token) return this.deny(http.getResponse<Response>(), 'a bearer token is required');
-    const result = await this.reviewer.review(token);
+    let result;
+    try {
+      result = await this.tokens.review(token);
+    } catch (err) {
+      this.logger.error(`token review unavailable: ${(err as Error).message}`);
+      throw new ServiceUnavailableException(
+        'cannot verify the token: the Kubernetes API is unavailable; try again shortly',
+      );
+    }
     if (!result.authenticated) {
       // Log the decision, never the token.
       this.logger.warn(`token rejected: ${result.reason}`);
       return this.deny(http.getResponse<Response>(), 'the token was not accepted');
     }
+    req.koredumpCaller =
+      this.settings.mode === 'authenticated'
+        ? Caller.unrestricted(result.user)
+        : Caller.withRbac(result.user, this.access);
     return true;
   }
 
   private deny(res: Response, message: string): never {
     res.setHeader('WWW-Authenticate', 'Bearer realm="koredump"');
     throw new UnauthorizedException(message);
+  }
+}
+
+/** The request's Caller, set by BearerAuthGuard. */
+export const CurrentCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller => {
+  const caller = ctx.switchToHttp().getRequest<RequestWithCaller>().koredumpCaller;
+  if (!caller) throw new UnauthorizedException('not authenticated');
+  return caller;
+});
+
+/** Maps an authorization decision that could not be made to a 503 (never an open door). */
+export async function decideOrUnavailable<T>(decision: Promise<T>): Promise<T> {
+  try {
+    return await decision;
+  } catch (err) {
+    if (err instanceof HttpException) throw err; // a decision (403), not a failure
+    throw new ServiceUnavailableException(
+      `cannot check permissions: the Kubernetes API is unavailable (${(err as Error).message})`,
+    );
   }
 }

@@ -1,0 +1,4 @@
+export * from './access-review.js';
+export * from './kube-config.js';
+export * from './pod-watcher.js';
+export * from './token-review.js';
