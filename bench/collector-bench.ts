@@ -10,13 +10,17 @@
  *   5. decompress=true throughput against `zstd -dc`
  *   6. peak RSS of the collector during the downloads of 4 and 5
  *
- * Every row runs in its own try/catch (a failed row prints `error: …`). Temp files live in one
- * mkdtemp dir; processes and host changes are undone in `finally` blocks and on SIGINT/SIGTERM.
- * Needs root (row 3), nginx, curl, zstd, systemd-journal-remote.
+ * `npm run bench` compiles this file (and the test/support helpers it imports) with
+ * bench/tsconfig.json into .bench/build (git-ignored) and runs it; the report is also written to
+ * .bench/collector-bench-latest.md. Every row runs in its own try/catch (a failed row prints
+ * `error: …`). Temp files live in one mkdtemp dir; processes and host changes are undone in
+ * `finally` blocks and on SIGINT/SIGTERM/SIGHUP. Needs root (row 3), nginx, curl, zstd,
+ * systemd-journal-remote; uses wrk for row 1 when installed (node:http otherwise).
  *
  * Environment knobs (all optional):
  *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5)
- *   BENCH_CPU_PROF=dir  run the collectors with --cpu-prof into dir (profiles of rows 1/2 and 4/5)
+ *   BENCH_CPU_PROF=dir  CPU-profile every collector (inspector profiler, written on stop) into dir
+ *   BENCH_CLIENT=node   row 1 with the in-process node:http client even when wrk is installed
  *   BENCH_KEEP=1        keep the temp dir and the fixtures in it (its path is printed)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -84,10 +88,22 @@ function addRow(
 }
 
 function errorRow(n: string, metric: string, target: string, err: unknown): void {
-  const e = err as Error;
-  const first = (e?.message ?? String(err)).split('\n')[0].slice(0, 160).replace(/\|/g, '\\|');
-  addRow(n, metric, `error: ${first}`, target, 'error');
-  note(`row ${n} (${metric}) failed: ${e?.stack ?? String(err)}`);
+  // eslint-disable-next-line no-control-regex
+  const plain = (x: string) => x.replace(/\x1b\[[0-9;]*m/g, '');
+  const e = err instanceof Error ? err : new Error(String(err));
+  const lines = plain(e.message)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  // "collector exited with 1:" says little; add the first line that names an error.
+  let summary = lines[0] ?? 'unknown error';
+  const cause = lines.slice(1).find((l) => /error|exception|fail/i.test(l));
+  if (summary.endsWith(':') && cause) summary += ` ${cause.replace(/^.*?\]\s*/, '')}`;
+  addRow(n, metric, `error: ${summary.slice(0, 200).replace(/\|/g, '\\|')}`, target, 'error');
+  const detail = plain(e.stack ?? e.message);
+  note(
+    `row ${n} (${metric}) failed: ${detail.length > 1500 ? `${detail.slice(0, 1500)} …` : detail}`,
+  );
 }
 
 const ms = (v: number): string => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));

@@ -7,21 +7,15 @@ const {
   createCollectorApp,
   collectorOpenApi,
 } = require('../dist/apps/node-collector/src/bootstrap.js');
+const { loadCollectorConfig } = require('../dist/apps/node-collector/src/collector.config.js');
 
 async function main() {
-  const app = await createCollectorApp(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      coreDir: '/nonexistent',
-      nodeName: 'openapi',
-      authDisabled: false,
-      fakeK8s: true,
-      rescanIntervalMs: 60000,
-      logFormat: 'text',
-    },
-    ['error'],
-  );
+  const config = loadCollectorConfig({
+    FAKE_K8S: '1',
+    KOREDUMP_COREDUMP_DIR: '/nonexistent',
+    KOREDUMP_NODE_NAME: 'openapi',
+  });
+  const app = await createCollectorApp(config, ['error']);
   const doc = collectorOpenApi(app);
   mkdirSync(join(__dirname, '../openapi'), { recursive: true });
   writeFileSync(

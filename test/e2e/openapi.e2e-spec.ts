@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { collectorOpenApi, createCollectorApp } from '../../apps/node-collector/src/bootstrap.js';
+import { loadCollectorConfig } from '../../apps/node-collector/src/collector.config.js';
 
 const CHECKED_IN = join(__dirname, '../../openapi/node-collector.json');
 
@@ -13,16 +14,11 @@ describe('node-collector OpenAPI contract', () => {
 
   beforeAll(async () => {
     app = await createCollectorApp(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        coreDir: '/nonexistent',
-        nodeName: 'openapi',
-        authDisabled: false,
-        fakeK8s: true,
-        rescanIntervalMs: 60_000,
-        logFormat: 'text',
-      },
+      loadCollectorConfig({
+        FAKE_K8S: '1',
+        KOREDUMP_COREDUMP_DIR: '/nonexistent',
+        KOREDUMP_NODE_NAME: 'openapi',
+      }),
       ['error'],
     );
   });

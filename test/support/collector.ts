@@ -6,7 +6,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { createCollectorApp, listen } from '../../apps/node-collector/src/bootstrap.js';
-import type { CollectorConfig } from '../../apps/node-collector/src/collector.config.js';
+import {
+  loadCollectorConfig,
+  type CollectorConfig,
+} from '../../apps/node-collector/src/collector.config.js';
 
 export interface RunningCollector {
   url: string;
@@ -19,13 +22,10 @@ export async function startCollector(
   config: Partial<CollectorConfig> & { coreDir: string },
 ): Promise<RunningCollector> {
   const full: CollectorConfig = {
+    ...loadCollectorConfig({ FAKE_K8S: '1', NO_TOKENS: '1', KOREDUMP_NODE_NAME: 'test-node' }),
     port: 0,
     host: '127.0.0.1',
-    nodeName: 'test-node',
-    authDisabled: true,
-    fakeK8s: true,
-    rescanIntervalMs: 60_000,
-    logFormat: 'text',
+    podLogsDir: '/nonexistent',
     ...config,
   };
   const app = await createCollectorApp(full, ['error', 'fatal']);

@@ -65,6 +65,26 @@ class CollectorEnv {
   KOREDUMP_RESCAN_INTERVAL_S = 60;
 
   @IsOptional()
+  @IsIn(['rbac', 'authenticated'], { message: 'KOREDUMP_AUTH_MODE must be rbac or authenticated' })
+  KOREDUMP_AUTH_MODE: 'rbac' | 'authenticated' = 'rbac';
+
+  @IsOptional()
+  @IsString()
+  KOREDUMP_TOKEN_AUDIENCES?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  KOREDUMP_AUTH_CACHE_TTL_S = 60;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\//, { message: 'KOREDUMP_POD_LOGS_DIR must be an absolute path' })
+  KOREDUMP_POD_LOGS_DIR = '/var/log/pods';
+
+  @IsOptional()
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   )
@@ -87,6 +107,14 @@ export abstract class CollectorConfig {
   abstract readonly fakeK8s: boolean;
   abstract readonly rescanIntervalMs: number;
   abstract readonly logFormat: 'text' | 'json';
+  /** rbac (default): SubjectAccessReview per namespace; authenticated: any valid token sees all. */
+  abstract readonly authMode: 'rbac' | 'authenticated';
+  /** TokenReview audiences; empty: the API server's default. */
+  abstract readonly tokenAudiences: readonly string[];
+  /** How long TokenReview/SubjectAccessReview answers are reused (denials: a sixth of it). */
+  abstract readonly authCacheTtlMs: number;
+  /** kubelet's pod log directory, a fallback for naming pods (when mounted). */
+  abstract readonly podLogsDir: string;
 }
 
 export class ConfigError extends Error {}
@@ -133,5 +161,12 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     fakeK8s: parsed.FAKE_K8S === '1',
     rescanIntervalMs: parsed.KOREDUMP_RESCAN_INTERVAL_S * 1000,
     logFormat: parsed.KOREDUMP_LOG_FORMAT,
+    authMode: parsed.KOREDUMP_AUTH_MODE,
+    tokenAudiences: (parsed.KOREDUMP_TOKEN_AUDIENCES ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+    authCacheTtlMs: parsed.KOREDUMP_AUTH_CACHE_TTL_S * 1000,
+    podLogsDir: parsed.KOREDUMP_POD_LOGS_DIR,
   };
 }

@@ -59,7 +59,8 @@ export class BearerAuthGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const header = req.headers.authorization ?? (req.headers[PROXY_AUTH_HEADER] as string | undefined);
+    const header =
+      req.headers.authorization ?? (req.headers[PROXY_AUTH_HEADER] as string | undefined);
     const token = extractBearerToken(header);
     if (!token) return this.deny(http.getResponse<Response>(), 'a bearer token is required');
     let result;
@@ -90,11 +91,13 @@ export class BearerAuthGuard implements CanActivate {
 }
 
 /** The request's Caller, set by BearerAuthGuard. */
-export const CurrentCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller => {
-  const caller = ctx.switchToHttp().getRequest<RequestWithCaller>().koredumpCaller;
-  if (!caller) throw new UnauthorizedException('not authenticated');
-  return caller;
-});
+export const CurrentCaller = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Caller => {
+    const caller = ctx.switchToHttp().getRequest<RequestWithCaller>().koredumpCaller;
+    if (!caller) throw new UnauthorizedException('not authenticated');
+    return caller;
+  },
+);
 
 /** Maps an authorization decision that could not be made to a 503 (never an open door). */
 export async function decideOrUnavailable<T>(decision: Promise<T>): Promise<T> {

@@ -54,7 +54,10 @@ export class Caller {
     if (await this.may(action, namespace)) return;
     const { verb, subresource } = ACTIONS[action];
     const resource = `${COREDUMPS.resource}${subresource ? `/${subresource}` : ''}.${COREDUMPS.group}`;
-    const where = namespace === undefined ? 'at cluster scope (core has no namespace)' : `in namespace "${namespace}"`;
+    const where =
+      namespace === undefined
+        ? 'at cluster scope (core has no namespace)'
+        : `in namespace "${namespace}"`;
     throw new ForbiddenException(
       `${this.user?.username ?? 'caller'} cannot ${verb} ${resource} ${where}`,
     );

@@ -7,8 +7,7 @@ export interface ReviewedUser {
 }
 
 export type TokenReviewResult =
-  | { authenticated: true; user: ReviewedUser }
-  | { authenticated: false; reason: string };
+  { authenticated: true; user: ReviewedUser } | { authenticated: false; reason: string };
 
 /** Port: checks a bearer token. The Kubernetes TokenReview adapter implements it. */
 export abstract class TokenReviewer {

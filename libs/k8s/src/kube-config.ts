@@ -5,7 +5,10 @@ import { KubeConfig } from '@kubernetes/client-node';
  * KUBERNETES_SERVICE_HOST); elsewhere KUBECONFIG or ~/.kube/config, as kubectl.
  * `inClusterRoot` prefixes the service account path (tests point it at a temp directory).
  */
-export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env, inClusterRoot?: string): KubeConfig {
+export function loadKubeConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  inClusterRoot?: string,
+): KubeConfig {
   const kc = new KubeConfig();
   if (env.KUBERNETES_SERVICE_HOST && !env.KUBECONFIG) kc.loadFromCluster(inClusterRoot);
   else kc.loadFromDefault();
@@ -21,7 +24,15 @@ export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env, inClusterRo
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KubernetesUnavailableError(`${what}: no answer from the Kubernetes API within ${ms} ms`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new KubernetesUnavailableError(
+            `${what}: no answer from the Kubernetes API within ${ms} ms`,
+          ),
+        ),
+      ms,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -39,7 +50,9 @@ export function apiStatus(err: unknown): number | undefined {
 export function asUnavailable(err: unknown, what: string): Error {
   const status = apiStatus(err);
   if (status === undefined || status >= 500 || status === 429) {
-    return new KubernetesUnavailableError(`${what}: ${status ? `HTTP ${status}` : (err as Error).message}`);
+    return new KubernetesUnavailableError(
+      `${what}: ${status ? `HTTP ${status}` : (err as Error).message}`,
+    );
   }
   return err as Error;
 }

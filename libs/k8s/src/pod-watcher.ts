@@ -112,7 +112,11 @@ export class PodWatcher extends EventEmitter<PodWatcherEvents> {
             if (type === 'ERROR') {
               // A Status object: 410 Gone means our resourceVersion is too old: relist.
               if (obj.code === 410) this.resourceVersion = '';
-              done(Object.assign(new Error(`watch error: ${obj.message ?? 'unknown'}`), { code: obj.code }));
+              done(
+                Object.assign(new Error(`watch error: ${obj.message ?? 'unknown'}`), {
+                  code: obj.code,
+                }),
+              );
               this.request?.abort();
               return;
             }

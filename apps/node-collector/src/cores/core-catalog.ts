@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { parsePodLogDirName, PodIndex, type PodLogDir } from '@koredump/attribution';
 import { CoreDirectory, readCoredumpXattrs, type CoreFileInfo } from '@koredump/coredump';
 import {
   CoredumpJournalFollower,
@@ -8,13 +9,18 @@ import {
   type JournalSource,
   type ParsedJournalEntry,
 } from '@koredump/journal';
+import { PodWatcher } from '@koredump/k8s';
+import type { V1Pod } from '@kubernetes/client-node';
+import { readdir } from 'node:fs/promises';
 import { arch } from 'node:os';
 import { basename, join } from 'node:path';
 
+import { ClusterConnection } from '../cluster.js';
 import { CollectorConfig } from '../collector.config.js';
 import {
   buildCoreRecord,
   INDEX_JOURNAL_FIELDS,
+  redactRecord,
   toFullRecord,
   toListRecord,
   type CoreRecord,
@@ -28,11 +34,14 @@ const ARCH_NAMES: Record<string, string> = {
   ppc64: 'ppc64le',
 };
 
-interface IndexedCore {
+/** One core as the index keeps it. */
+export interface IndexedCore {
   file: CoreFileInfo;
   record: CoreRecord;
   /** The list record serialized once, so a list of 10,000 cores is a string join. */
   listJson: string;
+  /** The same without sensitive fields, for callers without `coredumps/sensitive`. */
+  listJsonRedacted: string;
   /** COREDUMP_FILENAME as the journal has it (the host path), for the full-entry lookup. */
   journalFilename?: string;
   /** xattrs learnt for a core the journal has no entry for (yet). */
@@ -41,10 +50,45 @@ interface IndexedCore {
 
 /** Full records are big (maps, environment); keep only the most recently asked for. */
 const FULL_RECORD_CACHE_SIZE = 64;
+/** kubelet's pod log directories change when pods come and go; re-read at most this often. */
+const POD_LOGS_MAX_AGE_MS = 1000;
+
+type PodLogs = Map<string, PodLogDir & { containers: string[] }>;
+
+const API_SOURCES = new Set(['api', 'api-last-state', 'tombstone']);
+const ATTRIBUTION_FIELDS = [
+  'namespace',
+  'pod',
+  'container',
+  'image',
+  'imageID',
+  'workload',
+  'attribution',
+] as const;
+
+/**
+ * Once the API has named a core's pod, that answer stands: a pod forgotten later (tombstone
+ * expired) must not turn a named core back into an anonymous one.
+ */
+function keepApiAttribution(previous: CoreRecord | undefined, next: CoreRecord): CoreRecord {
+  if (
+    !previous ||
+    !API_SOURCES.has(previous.attribution.source) ||
+    API_SOURCES.has(next.attribution.source) ||
+    previous.podUID !== next.podUID
+  ) {
+    return next;
+  }
+  const kept: CoreRecord = { ...next };
+  for (const key of ATTRIBUTION_FIELDS) (kept as Record<string, unknown>)[key] = previous[key];
+  return kept;
+}
 
 /**
  * The node's cores: the directory index merged with the journal's coredump entries (followed live)
- * and, when the journal has no entry, the files' xattrs.
+ * and, when the journal has no entry, the files' xattrs; each core attributed to its pod through
+ * the Kubernetes API (a pod watch on this node), conmon, kubelet's pod log directories or the
+ * hostname, and re-attributed when the pods it may belong to change.
  */
 @Injectable()
 export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
@@ -59,13 +103,25 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
   private readonly journal: JournalSource;
   private readonly arch = ARCH_NAMES[arch()] ?? arch();
   private journalError?: string;
+  private readonly podIndex?: PodIndex;
+  private readonly podWatcher?: PodWatcher;
+  private podWatchError?: string;
+  private podLogs: PodLogs = new Map();
+  private podLogsReadAt = 0;
 
-  constructor(private readonly config: CollectorConfig) {
+  constructor(
+    private readonly config: CollectorConfig,
+    cluster: ClusterConnection,
+  ) {
     this.journal = { directory: config.journalDir };
     this.directory = new CoreDirectory(config.coreDir, {
       rescanIntervalMs: config.rescanIntervalMs,
     });
     this.follower = new CoredumpJournalFollower(this.journal, INDEX_JOURNAL_FIELDS);
+    if (cluster.kubeConfig) {
+      this.podIndex = new PodIndex();
+      this.podWatcher = new PodWatcher(cluster.kubeConfig, { nodeName: config.nodeName });
+    }
   }
 
   async onModuleInit(): Promise<void> {
@@ -80,6 +136,7 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       this.journalError = (err as Error).message;
       this.logger.error(`reading the journal failed: ${this.journalError}`);
     }
+    await this.refreshPodLogs();
     this.directory.on('error', (err) => this.logger.error(`core directory: ${err.message}`));
     await this.directory.start();
     await Promise.all([...this.directory.all()].map((file) => this.upsertFile(file)));
@@ -92,27 +149,39 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn(`journal follower: ${err.message}`);
     });
     this.follower.start(lastCursor);
+    this.watchPods();
     this.logger.log(
       `indexed ${this.cores.size} cores in ${this.config.coreDir} (${this.journalByFile.size} journal entries) in ${Date.now() - started} ms`,
     );
   }
 
   onApplicationShutdown(): void {
+    this.podWatcher?.stop();
     this.follower.stop();
     this.directory.stop();
   }
 
-  /** Readiness facts for /readyz. */
-  status(): { journalFollowing: boolean; journalError?: string; cores: number } {
+  /** Facts for /readyz and /apiv1/node. */
+  status(): {
+    journalFollowing: boolean;
+    journalError?: string;
+    cores: number;
+    pods?: { synced: boolean; known: number; error?: string };
+  } {
     return {
       journalFollowing: this.follower.running,
       journalError: this.journalError,
       cores: this.cores.size,
+      pods: this.podWatcher && {
+        synced: this.podWatcher.synced,
+        known: this.podIndex?.size ?? 0,
+        error: this.podWatchError,
+      },
     };
   }
 
   /** Visible cores (namespace filter applied), oldest first. */
-  list(): readonly { record: CoreRecord; listJson: string }[] {
+  list(): readonly IndexedCore[] {
     this.sorted ??= [...this.cores.values()]
       .filter((c) => this.visible(c.record))
       .sort(
@@ -128,10 +197,17 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The full record (every journal field) of a visible core, or undefined. */
-  async getFull(id: string): Promise<Record<string, unknown> | undefined> {
+  async getFull(id: string, redacted = false): Promise<Record<string, unknown> | undefined> {
     const core = this.cores.get(id);
     if (!core || !this.visible(core.record)) return undefined;
-    const key = `${id}\0${core.file.ino}\0${core.journalFilename ?? ''}`;
+    // Attribution is part of the key: a re-attributed core is rebuilt.
+    const key = [
+      id,
+      core.file.ino,
+      core.journalFilename,
+      JSON.stringify(core.record.attribution),
+      core.record.pod,
+    ].join('\0');
     let pending = this.fullRecords.get(key);
     if (!pending) {
       pending = this.loadFull(core).catch((err: unknown) => {
@@ -143,7 +219,8 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
         this.fullRecords.delete(this.fullRecords.keys().next().value as string);
       }
     }
-    return pending;
+    const full = await pending;
+    return full && redacted ? redactRecord(full) : full;
   }
 
   /** Absolute directory the cores are read from. */
@@ -160,14 +237,24 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       ? undefined
       : await readCoredumpXattrs(join(this.config.coreDir, core.file.id));
     return toFullRecord(
-      buildCoreRecord({
-        file: core.file,
-        journal: journal ?? this.journalByFile.get(core.file.id),
-        xattrs,
-        nodeName: this.config.nodeName,
-        arch: this.arch,
-      }),
+      this.build(core.file, journal ?? this.journalByFile.get(core.file.id), xattrs),
     );
+  }
+
+  private build(
+    file: CoreFileInfo,
+    journal: JournalFields | undefined,
+    xattrs: Record<string, string> | undefined,
+  ): CoreRecord {
+    return buildCoreRecord({
+      file,
+      journal,
+      xattrs,
+      nodeName: this.config.nodeName,
+      arch: this.arch,
+      podIndex: this.podIndex,
+      podLogs: this.podLogs,
+    });
   }
 
   private visible(record: CoreRecord): boolean {
@@ -203,26 +290,27 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       if (this.directory.get(file.id) !== file) return; // replaced or removed meanwhile
     }
     this.index(file, xattrs);
+    const { record } = this.cores.get(file.id) ?? {};
+    if (record?.podUID && record.attribution.source === 'none' && (await this.refreshPodLogs())) {
+      this.reattribute((c) => c.record.podUID === record.podUID);
+    }
   }
 
   private index(file: CoreFileInfo, xattrs: Record<string, string> | undefined): void {
     const journal = this.journalByFile.get(file.id);
     const previous = this.cores.get(file.id);
-    const record = buildCoreRecord({
-      file,
-      journal,
-      // Keep xattrs learnt earlier for this file until a journal entry replaces them.
-      xattrs: journal ? undefined : (xattrs ?? previous?.xattrs),
-      nodeName: this.config.nodeName,
-      arch: this.arch,
-    });
+    // Keep xattrs learnt earlier for this file until a journal entry replaces them.
+    const keptXattrs = journal ? undefined : (xattrs ?? previous?.xattrs);
+    const record = keepApiAttribution(previous?.record, this.build(file, journal, keptXattrs));
+    const list = toListRecord(record);
     const filename = journal?.COREDUMP_FILENAME;
     this.cores.set(file.id, {
       file,
       record,
-      listJson: JSON.stringify(toListRecord(record)),
+      listJson: JSON.stringify(list),
+      listJsonRedacted: JSON.stringify(redactRecord(list)),
       journalFilename: typeof filename === 'string' ? filename : undefined,
-      xattrs: journal ? undefined : (xattrs ?? previous?.xattrs),
+      xattrs: keptXattrs,
     });
     this.sorted = undefined;
   }
@@ -231,5 +319,70 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     this.cores.delete(id);
     this.journalByFile.delete(id);
     this.sorted = undefined;
+  }
+
+  /** Rebuilds the records of the cores `which` selects (their pod may have become known). */
+  private reattribute(which: (core: IndexedCore) => boolean): void {
+    for (const core of [...this.cores.values()]) {
+      if (which(core)) this.index(core.file, core.xattrs);
+    }
+  }
+
+  private watchPods(): void {
+    const watcher = this.podWatcher;
+    const index = this.podIndex;
+    if (!watcher || !index) return;
+    const touches = (pod: V1Pod) => {
+      const keys = new Set([
+        pod.metadata?.uid,
+        pod.metadata?.annotations?.['kubernetes.io/config.hash'],
+      ]);
+      return (core: IndexedCore) => !!core.record.podUID && keys.has(core.record.podUID);
+    };
+    watcher.on('synced', (pods) => {
+      this.podWatchError = undefined;
+      index.replaceAll(pods);
+      this.reattribute((core) => !!core.record.podUID);
+    });
+    watcher.on('upsert', (pod) => {
+      index.upsert(pod);
+      this.reattribute(touches(pod));
+    });
+    watcher.on('delete', (pod) => {
+      index.remove(pod);
+      this.reattribute(touches(pod));
+    });
+    watcher.on('error', (err) => {
+      this.podWatchError = err.message;
+      this.logger.warn(`pod watch: ${err.message}`);
+    });
+    watcher.start();
+  }
+
+  /**
+   * Re-reads kubelet's pod log directory names (`<namespace>_<pod>_<uid>/<container>/`), a
+   * fallback for naming pods the API no longer knows. Returns whether anything changed.
+   */
+  private async refreshPodLogs(): Promise<boolean> {
+    if (Date.now() - this.podLogsReadAt < POD_LOGS_MAX_AGE_MS) return false;
+    this.podLogsReadAt = Date.now();
+    const next: PodLogs = new Map();
+    try {
+      for (const dir of await readdir(this.config.podLogsDir, { withFileTypes: true })) {
+        const parsed = dir.isDirectory() ? parsePodLogDirName(dir.name) : null;
+        if (!parsed) continue;
+        const containers = (
+          await readdir(join(this.config.podLogsDir, dir.name), { withFileTypes: true })
+        )
+          .filter((d) => d.isDirectory())
+          .map((d) => d.name);
+        next.set(parsed.podUID, { ...parsed, containers });
+      }
+    } catch {
+      // Not mounted or not readable: this fallback is simply unavailable.
+    }
+    const changed = JSON.stringify([...next]) !== JSON.stringify([...this.podLogs]);
+    this.podLogs = next;
+    return changed;
   }
 }

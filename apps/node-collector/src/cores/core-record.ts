@@ -1,9 +1,13 @@
 import {
+  attribute,
   parseConmonCmdline,
   parseKubepodsCgroup,
   parseProcCgroup,
-  type CgroupPodRef,
-  type ConmonRef,
+  splitCommandLine,
+  type AttributionSource,
+  type PodIndex,
+  type PodLogDir,
+  type WorkloadOwner,
 } from '@koredump/attribution';
 import {
   compressionOf,
@@ -20,8 +24,7 @@ import {
   type JournalValue,
 } from '@koredump/journal';
 
-/** How a core's pod identity was worked out (more sources arrive with the Kubernetes API). */
-export type AttributionSource = 'conmon' | 'hostname' | 'none';
+export type { AttributionSource };
 
 /** A core as the API serves it: journal fields plus what koredump derives. */
 export interface CoreRecord {
@@ -39,10 +42,16 @@ export interface CoreRecord {
   pod?: string;
   container?: string;
   image?: string;
+  imageID?: string;
   podUID?: string;
   containerID?: string;
+  /** The controller of the pod (a ReplicaSet's Deployment, a StatefulSet, …) where known. */
+  workload?: WorkloadOwner;
   attribution: { source: AttributionSource };
-  [field: string]: JournalValue | boolean | undefined | { source: AttributionSource };
+  /** Fields shortened or removed because the caller may not see sensitive data. */
+  redacted?: string[];
+  [field: string]:
+    JournalValue | boolean | undefined | string[] | WorkloadOwner | { source: AttributionSource };
 }
 
 export interface CoreSources {
@@ -53,6 +62,10 @@ export interface CoreSources {
   xattrs?: Record<string, string>;
   nodeName: string;
   arch: string;
+  /** The node's pods from the Kubernetes API; undefined with FAKE_K8S=1. */
+  podIndex?: PodIndex;
+  /** kubelet's /var/log/pods directories by pod UID, when mounted. */
+  podLogs?: ReadonlyMap<string, PodLogDir & { containers: readonly string[] }>;
 }
 
 /**
@@ -78,6 +91,8 @@ export const LIST_FIELDS = [
   'pod',
   'container',
   'image',
+  'imageID',
+  'workload',
   'podUID',
   'containerID',
   'attribution',
@@ -128,38 +143,42 @@ function num(v: JournalValue | undefined): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-function attribute(
+function attributeCore(
   fields: JournalFields,
-  nodeHostname: string | undefined,
-): Pick<CoreRecord, 'namespace' | 'pod' | 'container' | 'podUID' | 'containerID' | 'attribution'> {
-  const cgroup: CgroupPodRef | null =
-    parseKubepodsCgroup(str(fields.COREDUMP_CGROUP) ?? '') ??
-    parseProcCgroup(str(fields.COREDUMP_PROC_CGROUP) ?? '');
-  const conmon: ConmonRef | null = parseConmonCmdline(str(fields.COREDUMP_CONTAINER_CMDLINE) ?? '');
-  const podUID = cgroup?.podUID ?? conmon?.podUID;
-  const containerID = cgroup?.containerID ?? conmon?.containerID;
-  const base = { podUID, containerID };
-  if (conmon?.pod && conmon.namespace) {
-    return {
-      ...base,
-      namespace: conmon.namespace,
-      pod: conmon.pod,
-      container: conmon.container,
-      attribution: { source: 'conmon' },
-    };
-  }
-  // Inside a pod the UTS hostname is the pod's name, unless the pod shares the node's network
-  // (hostNetwork), where it is the node's: then it names nothing and is not used.
-  const utsHostname = str(fields.COREDUMP_HOSTNAME);
-  if (podUID && utsHostname && utsHostname !== nodeHostname) {
-    return {
-      ...base,
-      pod: utsHostname,
-      container: conmon?.container,
-      attribution: { source: 'hostname' },
-    };
-  }
-  return { ...base, container: conmon?.container, attribution: { source: 'none' } };
+  src: CoreSources,
+): Pick<
+  CoreRecord,
+  | 'namespace'
+  | 'pod'
+  | 'container'
+  | 'image'
+  | 'imageID'
+  | 'podUID'
+  | 'containerID'
+  | 'workload'
+  | 'attribution'
+> {
+  const a = attribute({
+    cgroup:
+      parseKubepodsCgroup(str(fields.COREDUMP_CGROUP) ?? '') ??
+      parseProcCgroup(str(fields.COREDUMP_PROC_CGROUP) ?? ''),
+    conmon: parseConmonCmdline(str(fields.COREDUMP_CONTAINER_CMDLINE) ?? ''),
+    utsHostname: str(fields.COREDUMP_HOSTNAME),
+    nodeHostname: str(fields._HOSTNAME),
+    podIndex: src.podIndex,
+    podLogs: src.podLogs,
+  });
+  return {
+    namespace: a.namespace,
+    pod: a.pod,
+    container: a.container,
+    image: a.image,
+    imageID: a.imageID,
+    podUID: a.podUID,
+    containerID: a.containerID,
+    workload: a.owner,
+    attribution: { source: a.source },
+  };
 }
 
 /**
@@ -192,7 +211,7 @@ export function buildCoreRecord(src: CoreSources): CoreRecord {
   const hostname = str(fields._HOSTNAME);
   return {
     ...fields,
-    ...attribute(fields, hostname),
+    ...attributeCore(fields, src),
     id: src.file.id,
     node: src.nodeName,
     ARCH: src.arch,
@@ -222,4 +241,33 @@ export function toFullRecord(record: CoreRecord): Record<string, unknown> {
       .sort()
       .map((k) => [k, record[k]]),
   );
+}
+
+/** Journal fields that expose the crashed process's secrets: environment, /proc snapshots, fds. */
+export function isSensitiveField(key: string): boolean {
+  return (
+    key === 'COREDUMP_ENVIRON' || key === 'COREDUMP_OPEN_FDS' || key.startsWith('COREDUMP_PROC_')
+  );
+}
+
+/**
+ * The record for a caller without `get coredumps/sensitive`: sensitive fields removed, the command
+ * line cut to the program (arguments often carry credentials), `redacted` naming what was cut.
+ */
+export function redactRecord<T extends object>(record: T): T {
+  const out: Record<string, unknown> = {};
+  const redacted: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (isSensitiveField(key)) {
+      redacted.push(key);
+    } else if (key === 'COREDUMP_CMDLINE' && typeof value === 'string') {
+      const program = splitCommandLine(value)[0] ?? '';
+      out[key] = program;
+      if (program !== value) redacted.push(key);
+    } else {
+      out[key] = value;
+    }
+  }
+  if (redacted.length) out.redacted = redacted.sort();
+  return out as T;
 }

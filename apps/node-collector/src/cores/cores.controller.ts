@@ -2,6 +2,8 @@ import { Controller, Get, Header, Param, Query, Req, Res } from '@nestjs/common'
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiServiceUnavailableResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -11,6 +13,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { CurrentCaller, type Caller } from '@koredump/auth';
 import { ApiErrorDto } from '@koredump/http';
 import type { Request, Response } from 'express';
 
@@ -30,6 +33,14 @@ const CORE_ID_PARAM = {
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
+@ApiForbiddenResponse({
+  type: ApiErrorDto,
+  description: "RBAC does not allow this on coredumps.koredump.io in the core's namespace",
+})
+@ApiServiceUnavailableResponse({
+  type: ApiErrorDto,
+  description: 'The Kubernetes API could not be asked (token or permission check)',
+})
 @Controller('apiv1/cores')
 export class CoresController {
   constructor(
@@ -41,8 +52,8 @@ export class CoresController {
   @Header('Content-Type', 'application/json; charset=utf-8')
   @ApiOperation({ summary: "This node's cores, oldest first (compact records)" })
   @ApiOkResponse({ type: [CoreSummaryDto] })
-  list(@Query() query: ListCoresQueryDto): string {
-    return this.cores.listJson(query);
+  list(@Query() query: ListCoresQueryDto, @CurrentCaller() caller: Caller): Promise<string> {
+    return this.cores.listJson(query, caller);
   }
 
   @Get('metadata/:id')
@@ -52,8 +63,11 @@ export class CoresController {
   @ApiParam(CORE_ID_PARAM)
   @ApiOkResponse({ type: CoreRecordDto })
   @ApiNotFoundResponse({ type: ApiErrorDto })
-  metadata(@Param('id') id: string): Promise<Record<string, unknown>> {
-    return this.cores.metadata(id);
+  metadata(
+    @Param('id') id: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<Record<string, unknown>> {
+    return this.cores.metadata(id, caller);
   }
 
   @Get('download/:id')
@@ -78,8 +92,9 @@ export class CoresController {
     @Query() query: DownloadQueryDto,
     @Req() req: Request,
     @Res() res: Response,
+    @CurrentCaller() caller: Caller,
   ): Promise<void> {
-    const record = this.cores.findForDownload(id);
+    const record = await this.cores.findForDownload(id, caller);
     await sendCore(req, res, this.catalog.coreDir, record, query.decompress === 'true');
   }
 }

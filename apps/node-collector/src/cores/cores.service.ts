@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { decideOrUnavailable, type Caller } from '@koredump/auth';
 import { isValidCoreId } from '@koredump/coredump';
 
 import { CoreCatalog } from './core-catalog.js';
@@ -21,8 +22,11 @@ function signalMatcher(signal: string): (r: CoreRecord) => boolean {
 export class CoresService {
   constructor(private readonly catalog: CoreCatalog) {}
 
-  /** The JSON array of matching list records, oldest first, serialized. */
-  listJson(query: ListCoresQueryDto): string {
+  /**
+   * The JSON array of matching list records the caller may see, oldest first, serialized. Cores in
+   * namespaces the caller may not list are left out; sensitive fields are redacted per namespace.
+   */
+  async listJson(query: ListCoresQueryDto, caller: Caller): Promise<string> {
     const since = query.since ? Date.parse(query.since) : undefined;
     const until = query.until ? Date.parse(query.until) : undefined;
     if (since !== undefined && until !== undefined && since > until) {
@@ -38,24 +42,46 @@ export class CoresService {
     if (since !== undefined) tests.push((r) => r.timestamp >= since);
     if (until !== undefined) tests.push((r) => r.timestamp <= until);
     const limit = query.limit ?? Infinity;
+    // Per namespace: undefined = may not list; otherwise whether sensitive fields are shown.
+    const views = new Map<string | undefined, 'full' | 'redacted' | undefined>();
     const parts: string[] = [];
     for (const core of this.catalog.list()) {
       if (parts.length >= limit) break;
-      if (tests.every((t) => t(core.record))) parts.push(core.listJson);
+      if (!tests.every((t) => t(core.record))) continue;
+      const ns = core.record.namespace;
+      if (!views.has(ns)) views.set(ns, await decideOrUnavailable(this.viewFor(caller, ns)));
+      const view = views.get(ns);
+      if (view) parts.push(view === 'full' ? core.listJson : core.listJsonRedacted);
     }
     return `[${parts.join(',')}]`;
   }
 
-  /** The full record, or 400 for a malformed id and 404 for an unknown one. */
-  async metadata(id: string): Promise<Record<string, unknown>> {
-    this.checkId(id);
-    const record = await this.catalog.getFull(id);
-    if (!record) throw notFound(id);
+  /** The full record (redacted unless the caller may see sensitive fields); 400/403/404. */
+  async metadata(id: string, caller: Caller): Promise<Record<string, unknown>> {
+    const record = this.find(id);
+    await decideOrUnavailable(caller.require('get', record.namespace));
+    const sensitive = await decideOrUnavailable(caller.may('sensitive', record.namespace));
+    const full = await this.catalog.getFull(id, !sensitive);
+    if (!full) throw notFound(id);
+    return full;
+  }
+
+  /** The indexed record of a core the caller may download (400/403/404). */
+  async findForDownload(id: string, caller: Caller): Promise<CoreRecord> {
+    const record = this.find(id);
+    await decideOrUnavailable(caller.require('download', record.namespace));
     return record;
   }
 
-  /** The indexed record of a core to download (400/404 as metadata). */
-  findForDownload(id: string): CoreRecord {
+  private async viewFor(
+    caller: Caller,
+    ns: string | undefined,
+  ): Promise<'full' | 'redacted' | undefined> {
+    if (!(await caller.may('list', ns))) return undefined;
+    return (await caller.may('sensitive', ns)) ? 'full' : 'redacted';
+  }
+
+  private find(id: string): CoreRecord {
     this.checkId(id);
     const record = this.catalog.get(id);
     if (!record) throw notFound(id);
