@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { buildCoreRecord, LIST_FIELDS, toFullRecord, toListRecord } from './core-record.js';
+import {
+  buildCoreRecord,
+  LIST_FIELDS,
+  redactRecord,
+  toFullRecord,
+  toListRecord,
+} from './core-record.js';
 
 const BOOT = '0123456789abcdef0123456789abcdef';
 const file = (id: string, over: Partial<{ size: number; mtimeMs: number }> = {}) => ({
@@ -173,5 +179,40 @@ describe('record views', () => {
     expect(full).toMatchObject({ MESSAGE: 'trace', COREDUMP_ENVIRON: 'SECRET=1' });
     expect(Object.keys(full)).toEqual([...Object.keys(full)].sort());
     expect(Object.values(full)).not.toContain(undefined);
+  });
+});
+
+describe('redactRecord', () => {
+  it('removes environment, /proc snapshots and fds, cuts the command line to the program', () => {
+    const out = redactRecord({
+      id: 'core.x',
+      COREDUMP_CMDLINE: '/usr/bin/app --password=hunter2 "two words"',
+      COREDUMP_ENVIRON: 'TOKEN=secret',
+      COREDUMP_PROC_MAPS: 'maps',
+      COREDUMP_PROC_STATUS: 'status',
+      COREDUMP_OPEN_FDS: 'fds',
+      MESSAGE: 'stack trace',
+      COREDUMP_COMM: 'app',
+    });
+    expect(out).toEqual({
+      id: 'core.x',
+      COREDUMP_CMDLINE: '/usr/bin/app',
+      MESSAGE: 'stack trace',
+      COREDUMP_COMM: 'app',
+      redacted: [
+        'COREDUMP_CMDLINE',
+        'COREDUMP_ENVIRON',
+        'COREDUMP_OPEN_FDS',
+        'COREDUMP_PROC_MAPS',
+        'COREDUMP_PROC_STATUS',
+      ],
+    });
+  });
+
+  it('leaves a record with nothing sensitive unmarked', () => {
+    expect(redactRecord({ id: 'core.x', COREDUMP_CMDLINE: '/bin/true' })).toEqual({
+      id: 'core.x',
+      COREDUMP_CMDLINE: '/bin/true',
+    });
   });
 });
