@@ -38,6 +38,11 @@ export class Caller {
     return new Caller(user, (access) => reviewer.allowed(user, access));
   }
 
+  /** True when every check passes (no RBAC to ask). */
+  get unrestricted(): boolean {
+    return !this.decide;
+  }
+
   may(action: CoreAction, namespace: string | undefined): Promise<boolean> {
     if (!this.decide) return Promise.resolve(true);
     const key = `${action}\0${namespace ?? ''}`;

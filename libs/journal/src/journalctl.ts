@@ -57,18 +57,26 @@ async function collect(
   }
 }
 
-/** Reads every coredump entry currently in the journal, oldest first, restricted to `outputFields`. */
+/**
+ * Reads every coredump entry currently in the journal, oldest first, restricted to `outputFields`,
+ * handing each to `onEntry` as it is parsed (so the caller can work while journalctl still reads).
+ * Resolves with the cursor of the last entry.
+ */
 export async function readCoredumpEntries(
   source: JournalSource,
-  outputFields?: readonly string[],
-): Promise<ParsedJournalEntry[]> {
-  const entries: ParsedJournalEntry[] = [];
+  outputFields: readonly string[] | undefined,
+  onEntry: (entry: ParsedJournalEntry) => void,
+): Promise<string | undefined> {
+  let cursor: string | undefined;
   await collect(
     source,
     [...baseArgs(source, outputFields), `MESSAGE_ID=${COREDUMP_MESSAGE_ID}`],
-    (e) => entries.push(e),
+    (entry) => {
+      cursor = entry.cursor ?? cursor;
+      onEntry(entry);
+    },
   );
-  return entries;
+  return cursor;
 }
 
 /**

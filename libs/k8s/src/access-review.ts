@@ -1,6 +1,7 @@
-import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { AccessReviewer, type ResourceAccess, type ReviewedUser } from '@koredump/auth';
 
+import { kubernetesClient } from './client.js';
 import { asUnavailable, withTimeout } from './kube-config.js';
 
 /** AccessReviewer backed by SubjectAccessReview (authorization.k8s.io/v1). */
@@ -12,7 +13,7 @@ export class KubernetesAccessReviewer extends AccessReviewer {
     private readonly timeoutMs = 5000,
   ) {
     super();
-    this.api = kc.makeApiClient(AuthorizationV1Api);
+    this.api = kc.makeApiClient(kubernetesClient().AuthorizationV1Api);
   }
 
   async allowed(user: ReviewedUser, access: ResourceAccess): Promise<boolean> {

@@ -1,17 +1,17 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+import { kubernetesClient } from './client.js';
 
 /**
  * The Kubernetes client configuration: in a pod, the service account (token, CA,
  * KUBERNETES_SERVICE_HOST); elsewhere KUBECONFIG or ~/.kube/config, as kubectl.
- * `inClusterRoot` prefixes the service account path (tests point it at a temp directory).
  */
-export function loadKubeConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  inClusterRoot?: string,
-): KubeConfig {
-  const kc = new KubeConfig();
-  if (env.KUBERNETES_SERVICE_HOST && !env.KUBECONFIG) kc.loadFromCluster(inClusterRoot);
-  else kc.loadFromDefault();
+export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new (kubernetesClient().KubeConfig)();
+  // KOREDUMP_IN_CLUSTER_ROOT prefixes /var/run/secrets/… (for tests; a pod never needs it).
+  if (env.KUBERNETES_SERVICE_HOST && !env.KUBECONFIG) {
+    kc.loadFromCluster(env.KOREDUMP_IN_CLUSTER_ROOT);
+  } else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) {
     throw new Error(
       'no Kubernetes configuration: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig found; set FAKE_K8S=1 to run without Kubernetes',

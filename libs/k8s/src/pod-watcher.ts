@@ -1,6 +1,7 @@
-import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod, Watch } from '@kubernetes/client-node';
 import { EventEmitter } from 'node:events';
 
+import { kubernetesClient } from './client.js';
 import { apiStatus } from './kube-config.js';
 
 export interface PodWatcherEvents {
@@ -41,6 +42,7 @@ export class PodWatcher extends EventEmitter<PodWatcherEvents> {
     private readonly options: PodWatcherOptions,
   ) {
     super();
+    const { CoreV1Api, Watch } = kubernetesClient();
     this.api = kc.makeApiClient(CoreV1Api);
     this.watch = new Watch(kc);
     this.fieldSelector = `spec.nodeName=${options.nodeName}`;
@@ -73,7 +75,7 @@ export class PodWatcher extends EventEmitter<PodWatcherEvents> {
           this.resourceVersion = '';
           continue;
         }
-        this.emit('error', err instanceof Error ? err : new Error(String(err)));
+        this.emit('error', toError(err));
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
       }
@@ -96,7 +98,7 @@ export class PodWatcher extends EventEmitter<PodWatcherEvents> {
         if (settled) return;
         settled = true;
         this.request = undefined;
-        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        if (err) reject(toError(err));
         else resolve();
       };
       this.watch
@@ -146,4 +148,10 @@ export class PodWatcher extends EventEmitter<PodWatcherEvents> {
       };
     });
   }
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error
+    ? err
+    : new Error(typeof err === 'string' ? err : JSON.stringify(err));
 }

@@ -1,6 +1,7 @@
-import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { TokenReviewer, type TokenReviewResult } from '@koredump/auth';
 
+import { kubernetesClient } from './client.js';
 import { asUnavailable, withTimeout } from './kube-config.js';
 
 /** TokenReviewer backed by the TokenReview API (authentication.k8s.io/v1). */
@@ -13,7 +14,7 @@ export class KubernetesTokenReviewer extends TokenReviewer {
     private readonly timeoutMs = 5000,
   ) {
     super();
-    this.api = kc.makeApiClient(AuthenticationV1Api);
+    this.api = kc.makeApiClient(kubernetesClient().AuthenticationV1Api);
   }
 
   async review(token: string): Promise<TokenReviewResult> {

@@ -98,6 +98,8 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
   private readonly journalByFile = new Map<string, JournalFields>();
   private readonly fullRecords = new Map<string, Promise<Record<string, unknown> | undefined>>();
   private sorted?: IndexedCore[];
+  /** The whole list as one response body, built once per change of the index. */
+  private wholeList?: Buffer;
   private readonly directory: CoreDirectory;
   private readonly follower: CoredumpJournalFollower;
   private readonly journal: JournalSource;
@@ -126,23 +128,35 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const started = Date.now();
-    let lastCursor: string | undefined;
-    try {
-      const entries = await readCoredumpEntries(this.journal, INDEX_JOURNAL_FIELDS);
-      for (const entry of entries) this.rememberJournalEntry(entry);
-      lastCursor = entries.at(-1)?.cursor;
-    } catch (err) {
+    this.directory.on('error', (err) => this.logger.error(`core directory: ${err.message}`));
+    this.directory.on('removed', (id) => this.removeFile(id));
+    // The journal read (the slow part) and the directory scan run side by side; once the scan is
+    // done, each journal entry indexes its core as it is parsed.
+    let scanned = false;
+    const journalRead = readCoredumpEntries(this.journal, INDEX_JOURNAL_FIELDS, (entry) => {
+      const id = this.rememberJournalEntry(entry);
+      const file = scanned && id ? this.directory.get(id) : undefined;
+      if (file) this.index(file, undefined);
+    }).catch((err: unknown) => {
       // The API still serves cores from xattrs and names; readiness reports the journal problem.
       this.journalError = (err as Error).message;
       this.logger.error(`reading the journal failed: ${this.journalError}`);
-    }
-    await this.refreshPodLogs();
-    this.directory.on('error', (err) => this.logger.error(`core directory: ${err.message}`));
-    await this.directory.start();
-    await Promise.all([...this.directory.all()].map((file) => this.upsertFile(file)));
+      return undefined;
+    });
+    await Promise.all([this.directory.start(), this.refreshPodLogs()]);
+    // From here on new files index themselves; the initial ones are indexed below.
     this.directory.on('added', (file) => void this.upsertFile(file));
     this.directory.on('changed', (file) => void this.upsertFile(file));
-    this.directory.on('removed', (id) => this.removeFile(id));
+    for (const file of this.directory.all()) {
+      if (this.journalByFile.has(file.id)) this.index(file, undefined);
+    }
+    scanned = true;
+    const lastCursor = await journalRead;
+    await Promise.all(
+      [...this.directory.all()]
+        .filter((file) => !this.cores.has(file.id))
+        .map((file) => this.upsertFile(file)),
+    );
     this.follower.on('entry', (entry) => this.onJournalEntry(entry));
     this.follower.on('error', (err) => {
       this.journalError = err.message;
@@ -188,6 +202,16 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
         (a, b) => a.record.timestamp - b.record.timestamp || (a.record.id < b.record.id ? -1 : 1),
       );
     return this.sorted;
+  }
+
+  /** The unfiltered list, as the JSON body sent to an unrestricted caller. */
+  wholeListBody(): Buffer {
+    this.wholeList ??= Buffer.from(
+      `[${this.list()
+        .map((c) => c.listJson)
+        .join(',')}]`,
+    );
+    return this.wholeList;
   }
 
   /** The visible core with this id, or undefined. */
@@ -312,13 +336,18 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       journalFilename: typeof filename === 'string' ? filename : undefined,
       xattrs: keptXattrs,
     });
-    this.sorted = undefined;
+    this.invalidateList();
   }
 
   private removeFile(id: string): void {
     this.cores.delete(id);
     this.journalByFile.delete(id);
+    this.invalidateList();
+  }
+
+  private invalidateList(): void {
     this.sorted = undefined;
+    this.wholeList = undefined;
   }
 
   /** Rebuilds the records of the cores `which` selects (their pod may have become known). */

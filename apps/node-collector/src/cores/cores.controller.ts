@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -49,11 +49,18 @@ export class CoresController {
   ) {}
 
   @Get()
-  @Header('Content-Type', 'application/json; charset=utf-8')
   @ApiOperation({ summary: "This node's cores, oldest first (compact records)" })
   @ApiOkResponse({ type: [CoreSummaryDto] })
-  list(@Query() query: ListCoresQueryDto, @CurrentCaller() caller: Caller): Promise<string> {
-    return this.cores.listJson(query, caller);
+  async list(
+    @Query() query: ListCoresQueryDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<StreamableFile> {
+    // The body is JSON serialized ahead of time (per core, or the whole list): sent as bytes.
+    const body = await this.cores.listBody(query, caller);
+    return new StreamableFile(body, {
+      type: 'application/json; charset=utf-8',
+      length: body.length,
+    });
   }
 
   @Get('metadata/:id')

@@ -1,5 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { createDecompressor, openCoreFile, stripCompressionSuffix } from '@koredump/coredump';
+import {
+  copyFileRange,
+  createDecompressor,
+  openCoreFile,
+  stripCompressionSuffix,
+} from '@koredump/coredump';
 import { decideByteRange } from '@koredump/http';
 import type { Request, Response } from 'express';
 import { Transform } from 'node:stream';
@@ -34,18 +39,25 @@ function notModified(req: Request, etag: string, mtime: Date): boolean {
 }
 
 /**
- * Passes bytes through and fails the pipeline, before the response is ended, when the file ends
- * short of the promised length (truncated while being read).
+ * Gathers decompressed output into chunks of at least `size` bytes: decompressors emit many small
+ * buffers, and one socket write per 128 KiB costs more than the copy that merges them.
  */
-function exactLength(expected: number): Transform {
-  let bytes = 0;
+function coalesce(size: number): Transform {
+  let parts: Buffer[] = [];
+  let length = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      bytes += chunk.length;
-      cb(null, chunk);
+      parts.push(chunk);
+      length += chunk.length;
+      if (length >= size) {
+        const merged = Buffer.concat(parts, length);
+        parts = [];
+        length = 0;
+        cb(null, merged);
+      } else cb();
     },
     flush(cb) {
-      cb(bytes === expected ? null : new Error(`file ended after ${bytes} of ${expected} bytes`));
+      cb(null, length ? Buffer.concat(parts, length) : undefined);
     },
   });
 }
@@ -91,7 +103,12 @@ export async function sendCore(
       res.flushHeaders();
       handleOwned = false;
       try {
-        await pipeline(handle.createReadStream({ autoClose: true }), decompressor, res);
+        await pipeline(
+          handle.createReadStream({ autoClose: true, highWaterMark: 1 << 20 }),
+          decompressor,
+          coalesce(1 << 20),
+          res,
+        );
       } catch (err) {
         if (!res.writableFinished) {
           if (!isClientGone(err, res)) {
@@ -140,17 +157,14 @@ export async function sendCore(
       res.end();
       return;
     }
-    handleOwned = false;
     try {
-      await pipeline(
-        handle.createReadStream({ start, end, autoClose: true, highWaterMark: 1 << 20 }),
-        exactLength(length),
-        res,
-      );
+      await copyFileRange(handle, start, end, res);
+      res.end();
     } catch (err) {
       if (!isClientGone(err, res)) {
         logger.error(`sending ${record.id} failed: ${(err as Error).message}`);
       }
+      // Cut the connection: the client sees a broken transfer, never a clean short body.
       res.destroy();
     }
   } finally {
@@ -159,5 +173,9 @@ export async function sendCore(
 }
 
 function isClientGone(err: unknown, res: Response): boolean {
-  return (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || res.destroyed;
+  return (
+    (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    res.destroyed ||
+    !res.socket
+  );
 }
