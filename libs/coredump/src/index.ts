@@ -4,3 +4,4 @@ export * from './decompress.js';
 export * from './open-core.js';
 export * from './stream-file.js';
 export * from './xattrs.js';
+export * from './zstd-copy.js';

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 const CHUNK = 1 << 20;
 
 /** Writes `chunk` and resolves once the destination has handed it on (so the buffer is free). */
-function write(dest: Writable, chunk: Buffer): Promise<void> {
+export function writeAndWait(dest: Writable, chunk: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     if (dest.destroyed) {
       reject(new Error('destination closed'));
@@ -50,7 +50,7 @@ export async function copyFileRange(
     const next: 0 | 1 = current === 0 ? 1 : 0;
     if (remaining > 0) reading = readInto(next);
     try {
-      await write(dest, buffers[current].subarray(0, bytesRead));
+      await writeAndWait(dest, buffers[current].subarray(0, bytesRead));
     } catch (err) {
       if (remaining > 0) await reading.catch(() => undefined); // never leave a read into a buffer in flight
       throw err;

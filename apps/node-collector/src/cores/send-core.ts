@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import {
   copyFileRange,
+  copyZstdDecompressed,
   createDecompressor,
   openCoreFile,
   stripCompressionSuffix,
 } from '@koredump/coredump';
 import { decideByteRange } from '@koredump/http';
 import type { Request, Response } from 'express';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { CoreRecord } from './core-record.js';
@@ -38,30 +38,6 @@ function notModified(req: Request, etag: string, mtime: Date): boolean {
   return false;
 }
 
-/**
- * Gathers decompressed output into chunks of at least `size` bytes: decompressors emit many small
- * buffers, and one socket write per 128 KiB costs more than the copy that merges them.
- */
-function coalesce(size: number): Transform {
-  let parts: Buffer[] = [];
-  let length = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      parts.push(chunk);
-      length += chunk.length;
-      if (length >= size) {
-        const merged = Buffer.concat(parts, length);
-        parts = [];
-        length = 0;
-        cb(null, merged);
-      } else cb();
-    },
-    flush(cb) {
-      cb(null, length ? Buffer.concat(parts, length) : undefined);
-    },
-  });
-}
-
 function sendError(res: Response, statusCode: number, error: string, message: string): void {
   res.status(statusCode).json({ statusCode, error, message });
 }
@@ -81,41 +57,43 @@ export async function sendCore(
   const opened = await openCoreFile(coreDir, record.id);
   if (!opened) return sendError(res, 404, 'Not Found', `core ${record.id} not found`);
   const { handle, size, mtime, ino } = opened;
-  let handleOwned = true;
   try {
-    const decompressor = decompress ? createDecompressor(record.compression) : undefined;
     const head = req.method === 'HEAD';
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('Last-Modified', mtime.toUTCString());
     res.setHeader('Content-Type', 'application/octet-stream');
     res.setHeader('X-Content-Type-Options', 'nosniff');
 
-    if (decompressor) {
+    if (decompress && record.compression !== 'none') {
       // The decompressed size is unknown up front: chunked, no ranges, no validators.
       res.setHeader('Content-Disposition', contentDisposition(stripCompressionSuffix(record.id)));
       res.setHeader('Accept-Ranges', 'none');
       res.status(200);
       if (head) {
-        decompressor.destroy();
         res.end();
         return;
       }
       res.flushHeaders();
-      handleOwned = false;
       try {
-        await pipeline(
-          handle.createReadStream({ autoClose: true, highWaterMark: 1 << 20 }),
-          decompressor,
-          coalesce(1 << 20),
-          res,
-        );
-      } catch (err) {
-        if (!res.writableFinished) {
-          if (!isClientGone(err, res)) {
-            logger.error(`decompressing ${record.id} failed: ${(err as Error).message}`);
-          }
-          res.destroy();
+        if (record.compression === 'zst') {
+          await copyZstdDecompressed(handle, res);
+        } else {
+          const decompressor = createDecompressor(record.compression);
+          if (!decompressor) throw new Error(`no decompressor for ${record.compression}`);
+          await pipeline(
+            handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20 }),
+            decompressor,
+            res,
+            { end: false },
+          );
         }
+        res.end();
+      } catch (err) {
+        if (!isClientGone(err, res)) {
+          logger.error(`decompressing ${record.id} failed: ${(err as Error).message}`);
+        }
+        // Cut the connection: the client sees a broken transfer, never a clean short body.
+        res.destroy();
       }
       return;
     }
@@ -168,7 +146,7 @@ export async function sendCore(
       res.destroy();
     }
   } finally {
-    if (handleOwned) await handle.close();
+    await handle.close();
   }
 }
 
