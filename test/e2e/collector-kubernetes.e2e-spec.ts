@@ -16,7 +16,8 @@ import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../support/f
 
 const NODE = 'node-k8s';
 const BOOT = '0123456789abcdef0123456789abcdef';
-const uid = (n: number): string => `0000000${n}-aaaa-4bbb-8ccc-00000000000${n}`;
+const uid = (n: number): string =>
+  `${String(n).padStart(8, '0')}-aaaa-4bbb-8ccc-${String(n).padStart(12, '0')}`;
 const cid = (n: number, tag = 'a'): string => `${tag}${n}`.padEnd(64, '0');
 const STATIC_HASH = 'f00dfeed'.repeat(4);
 const usec = (sec: number): string => `${1_800_000_000 + sec}000000`;
@@ -66,8 +67,10 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
       },
     });
     if (fields.later) {
-      entry.realtimeUsec = `${Date.now()}000`;
-      entry.fields.__MONOTONIC_TIMESTAMP = String(1e12 + n * 1e6);
+      // Logged now, later in the same boot than everything before: the follower reads in order.
+      const now = BigInt(Date.now()) * 1000n;
+      entry.realtimeUsec = String(now);
+      entry.fields.__MONOTONIC_TIMESTAMP = String(now - 1_700_000_000_000_000n);
     }
     await writeJournalFile(join(journalDir, `j${journalFiles++}.journal`), [entry]);
     return id;
@@ -299,8 +302,10 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
 
   it('re-attributes a core whose pod the watch learns about later, and resolves a pod deleted before its core arrived', async () => {
     await addCore('late', 7, { cgroup: cgroupOf(uid(7), cid(7)), later: true });
-    await until('late core listed', async () =>
-      (await list('admin-token')).body.some((c) => c.id === ids.late),
+    await until('late core listed with its journal entry', async () =>
+      (await list('admin-token')).body.some(
+        (c) => c.id === ids.late && c.COREDUMP_EXE === '/usr/bin/late',
+      ),
     );
     expect((await core('late')).attribution).toEqual({ source: 'hostname' });
     api.upsertPod(
@@ -327,8 +332,10 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
     api.deletePod('team-a', 'job-1');
     await new Promise((r) => setTimeout(r, 300)); // the watch delivers the deletion
     await addCore('job', 6, { cgroup: cgroupOf(uid(6), cid(6)), later: true });
-    await until('job core listed', async () =>
-      (await list('admin-token')).body.some((c) => c.id === ids.job),
+    await until('job core listed with its journal entry', async () =>
+      (await list('admin-token')).body.some(
+        (c) => c.id === ids.job && c.COREDUMP_EXE === '/usr/bin/job',
+      ),
     );
     expect(await core('job')).toMatchObject({
       namespace: 'team-a',
@@ -336,7 +343,7 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
       container: 'job',
       attribution: { source: 'tombstone' },
     });
-  });
+  }, 30_000);
 
   it('shows each caller exactly what RBAC allows, redacting sensitive fields without coredumps/sensitive', async () => {
     const alice = await list('alice-token');
@@ -415,6 +422,31 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
     expect(await res.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
   });
 
+  it('lets any valid token see everything with KOREDUMP_AUTH_MODE=authenticated (the original behaviour)', async () => {
+    const open = await startCollector({
+      coreDir,
+      journalDir,
+      nodeName: NODE,
+      authDisabled: false,
+      fakeK8s: false,
+      authMode: 'authenticated',
+    });
+    try {
+      const res = await fetch(`${open.url}/apiv1/cores`, {
+        headers: { Authorization: 'Bearer bob-token' },
+      });
+      const body = (await res.json()) as Core[];
+      expect(body.map((c) => c.id)).toEqual(expect.arrayContaining([ids.webb, ids.hostproc]));
+      expect(body.find((c) => c.id === ids.webb)).not.toHaveProperty('redacted');
+      const bad = await fetch(`${open.url}/apiv1/cores`, {
+        headers: { Authorization: 'Bearer nope' },
+      });
+      expect(bad.status).toBe(401);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('asks TokenReview once per token, not once per request', async () => {
     api.addToken('dave-token', { username: 'dave', groups: ['team-a-devs'] });
     api.requests.length = 0;
@@ -454,8 +486,10 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
 
   it('resumes the pod watch after the connection drops', async () => {
     await addCore('resume', 11, { cgroup: cgroupOf(uid(11), cid(11)), later: true });
-    await until('resume core listed', async () =>
-      (await list('admin-token')).body.some((c) => c.id === ids.resume),
+    await until('resume core listed with its journal entry', async () =>
+      (await list('admin-token')).body.some(
+        (c) => c.id === ids.resume && c.COREDUMP_EXE === '/usr/bin/resume',
+      ),
     );
     api.dropWatches({ abrupt: true });
     await new Promise((r) => setTimeout(r, 100));
@@ -473,7 +507,7 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
       async () => (await core('resume')).pod === 'resumed',
       10_000,
     );
-  });
+  }, 30_000);
 });
 
 describe('node-collector in a pod: in-cluster config, real crashes in kubepods cgroups', () => {
