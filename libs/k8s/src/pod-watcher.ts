@@ -13,7 +13,12 @@ export interface PodWatcherEvents {
 }
 
 export interface PodWatcherOptions {
-  nodeName: string;
+  /** e.g. `spec.nodeName=<node>` (the collector's own pods). */
+  fieldSelector?: string;
+  /** e.g. `app.kubernetes.io/component=node-collector` (the aggregator's collectors). */
+  labelSelector?: string;
+  /** Only this namespace; undefined: all namespaces. */
+  namespace?: string;
   /** Full relist period (the informer "resync"), on top of the watch. */
   resyncMs?: number;
   /** Longest pause between reconnect attempts. */
@@ -21,14 +26,14 @@ export interface PodWatcherOptions {
 }
 
 /**
- * List + watch of the pods scheduled on one node (`spec.nodeName=<node>`): what kubelet-like
- * agents do. Reconnects with backoff, resumes from the last resourceVersion, relists when the
+ * List + watch of the pods a selector picks (the collector: its node's pods, with
+ * `spec.nodeName=<node>`, as kubelet-like agents do; the aggregator: the collector pods). Reconnects with backoff, resumes from the last resourceVersion, relists when the
  * server says it is too old (410) and every `resyncMs`.
  */
 export class PodWatcher extends EventEmitter<PodWatcherEvents> {
   private readonly api: CoreV1Api;
   private readonly watch: Watch;
-  private readonly fieldSelector: string;
+  private readonly path: string;
   private resourceVersion = '';
   private stopped = true;
   private request?: { abort(): void };
@@ -45,7 +50,9 @@ export class PodWatcher extends EventEmitter<PodWatcherEvents> {
     const { CoreV1Api, Watch } = kubernetesClient();
     this.api = kc.makeApiClient(CoreV1Api);
     this.watch = new Watch(kc);
-    this.fieldSelector = `spec.nodeName=${options.nodeName}`;
+    this.path = options.namespace
+      ? `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`
+      : '/api/v1/pods';
   }
 
   start(): void {
@@ -83,7 +90,13 @@ export class PodWatcher extends EventEmitter<PodWatcherEvents> {
   }
 
   private async list(): Promise<void> {
-    const list = await this.api.listPodForAllNamespaces({ fieldSelector: this.fieldSelector });
+    const selectors = {
+      fieldSelector: this.options.fieldSelector,
+      labelSelector: this.options.labelSelector,
+    };
+    const list = this.options.namespace
+      ? await this.api.listNamespacedPod({ namespace: this.options.namespace, ...selectors })
+      : await this.api.listPodForAllNamespaces(selectors);
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
     this.lastList = Date.now();
     this.synced = true;
@@ -103,9 +116,10 @@ export class PodWatcher extends EventEmitter<PodWatcherEvents> {
       };
       this.watch
         .watch(
-          '/api/v1/pods',
+          this.path,
           {
-            fieldSelector: this.fieldSelector,
+            ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+            ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
             resourceVersion: this.resourceVersion,
             allowWatchBookmarks: true,
             timeoutSeconds: 240 + Math.floor(Math.random() * 120),

@@ -122,7 +122,9 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     this.follower = new CoredumpJournalFollower(this.journal, INDEX_JOURNAL_FIELDS);
     if (cluster.kubeConfig) {
       this.podIndex = new PodIndex();
-      this.podWatcher = new PodWatcher(cluster.kubeConfig, { nodeName: config.nodeName });
+      this.podWatcher = new PodWatcher(cluster.kubeConfig, {
+        fieldSelector: `spec.nodeName=${config.nodeName}`,
+      });
     }
   }
 
