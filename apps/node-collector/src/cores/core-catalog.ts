@@ -18,6 +18,7 @@ import { basename, join } from 'node:path';
 import { ClusterConnection } from '../cluster.js';
 import { CollectorConfig } from '../collector.config.js';
 import {
+  ATTRIBUTION_FIELDS,
   buildCoreRecord,
   INDEX_JOURNAL_FIELDS,
   redactRecord,
@@ -56,15 +57,6 @@ const POD_LOGS_MAX_AGE_MS = 1000;
 type PodLogs = Map<string, PodLogDir & { containers: string[] }>;
 
 const API_SOURCES = new Set(['api', 'api-last-state', 'tombstone']);
-const ATTRIBUTION_FIELDS = [
-  'namespace',
-  'pod',
-  'container',
-  'image',
-  'imageID',
-  'workload',
-  'attribution',
-] as const;
 
 /**
  * Once the API has named a core's pod, that answer stands: a pod forgotten later (tombstone

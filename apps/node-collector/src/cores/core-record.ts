@@ -72,11 +72,8 @@ export interface CoreSources {
  * The fields of the compact list record. The `/proc` snapshots, environment, open fds, maps and
  * stack trace are only in the full record (metadata endpoint).
  */
-export const LIST_FIELDS = [
-  'id',
-  'node',
-  'hostname',
-  'ARCH',
+/** The journal's identity fields of a crash: what people filter on and display. */
+const IDENTITY_FIELDS = [
   'COREDUMP_PID',
   'COREDUMP_UID',
   'COREDUMP_GID',
@@ -87,15 +84,28 @@ export const LIST_FIELDS = [
   'COREDUMP_EXE',
   'COREDUMP_CMDLINE',
   'COREDUMP_HOSTNAME',
+] as const;
+
+/** What attribution decides: the pod identity of a core and how it was found. */
+export const ATTRIBUTION_FIELDS = [
   'namespace',
   'pod',
   'container',
   'image',
   'imageID',
   'workload',
+  'attribution',
+] as const;
+
+export const LIST_FIELDS = [
+  'id',
+  'node',
+  'hostname',
+  'ARCH',
+  ...IDENTITY_FIELDS,
+  ...ATTRIBUTION_FIELDS,
   'podUID',
   'containerID',
-  'attribution',
   'size',
   'compression',
   'truncated',
@@ -104,16 +114,7 @@ export const LIST_FIELDS = [
 
 /** Journal fields the index reads for every core: the list fields plus what attribution needs. */
 export const INDEX_JOURNAL_FIELDS = [
-  'COREDUMP_PID',
-  'COREDUMP_UID',
-  'COREDUMP_GID',
-  'COREDUMP_SIGNAL',
-  'COREDUMP_SIGNAL_NAME',
-  'COREDUMP_TIMESTAMP',
-  'COREDUMP_COMM',
-  'COREDUMP_EXE',
-  'COREDUMP_CMDLINE',
-  'COREDUMP_HOSTNAME',
+  ...IDENTITY_FIELDS,
   'COREDUMP_FILENAME',
   'COREDUMP_TRUNCATED',
   'COREDUMP_CGROUP',
