@@ -9,16 +9,21 @@
  *   4. 1 GiB download throughput against nginx (sendfile) serving the same file
  *   5. decompress=true throughput against `zstd -dc`
  *   6. peak RSS of the collector during the downloads of 4 and 5
+ *   7. the cost of Kubernetes auth: GET /apiv1/cores/metadata/:id req/s at concurrency 50 with a
+ *      valid token (TokenReview/SubjectAccessReview cache warm) vs NO_TOKENS=1, same cores, and
+ *      the TokenReview/SubjectAccessReview calls the fake apiserver (test/support) saw meanwhile
+ *   8. GET /apiv1/cores latency, 1,000 cores, RBAC (warm) vs NO_TOKENS=1 (information)
  *
  * `npm run bench` compiles this file (and the test/support helpers it imports) with
  * bench/tsconfig.json into .bench/build (git-ignored) and runs it; the report is also written to
  * .bench/collector-bench-latest.md. Every row runs in its own try/catch (a failed row prints
  * `error: …`). Temp files live in one mkdtemp dir; processes and host changes are undone in
  * `finally` blocks and on SIGINT/SIGTERM/SIGHUP. Needs root (row 3), nginx, curl, zstd,
- * systemd-journal-remote; uses wrk for row 1 when installed (node:http otherwise).
+ * systemd-journal-remote, openssl (rows 7–8: the fake apiserver's certificates) and wrk for rows
+ * 7–8; uses wrk for row 1 when installed (node:http otherwise).
  *
  * Environment knobs (all optional):
- *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5)
+ *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5; default 1–8)
  *   BENCH_CPU_PROF=dir  CPU-profile every collector (inspector profiler, written on stop) into dir
  *   BENCH_CLIENT=node   row 1 with the in-process node:http client even when wrk is installed
  *   BENCH_KEEP=1        keep the temp dir and the fixtures in it (its path is printed)
@@ -37,6 +42,11 @@ import { freePort, spawnBuiltCollector, type SpawnedCollector } from '../test/su
 import { startCoredumpHost, type CoredumpHost } from '../test/support/coredump-host.js';
 import { buildCrasher, crash, type CrashResult } from '../test/support/crasher.js';
 import { run, runBuffer, sleep } from '../test/support/exec.js';
+import {
+  startFakeApiServer,
+  type FakeApiServer,
+  type RecordedRequest,
+} from '../test/support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../test/support/fixtures.js';
 
 const MiB = 1 << 20;
@@ -326,10 +336,16 @@ interface Timed {
   body?: string;
 }
 
-function httpGet(url: string, agent: Agent, keepBody = false, timeoutMs = 30_000): Promise<Timed> {
+function httpGet(
+  url: string,
+  agent: Agent,
+  keepBody = false,
+  timeoutMs = 30_000,
+  headers: Record<string, string> = {},
+): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+    const req = request(url, { agent, timeout: timeoutMs, headers }, (res) => {
       let bytes = 0;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => {
@@ -352,8 +368,12 @@ function httpGet(url: string, agent: Agent, keepBody = false, timeoutMs = 30_000
   });
 }
 
-async function getJson<T>(url: string, agent: Agent): Promise<T> {
-  const r = await httpGet(url, agent, true);
+async function getJson<T>(
+  url: string,
+  agent: Agent,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const r = await httpGet(url, agent, true, 30_000, headers);
   if (r.status !== 200) throw new Error(`GET ${url}: ${r.status} ${r.body?.slice(0, 200)}`);
   return JSON.parse(r.body!) as T;
 }
@@ -531,10 +551,19 @@ async function mapLimited<T>(items: readonly T[], limit: number, fn: (x: T) => P
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** N realistic journal entries (journal-remote) + N small zstd core files named like systemd's. */
-async function makeListDataset(work: string, n: number): Promise<ListDataset> {
+/**
+ * N realistic journal entries (journal-remote) + N small zstd core files named like systemd's.
+ * Mixed by default: containerd and CRI-O containers in 7 namespaces and host services. With
+ * `namespace`, every core is a CRI-O container whose conmon command line names that namespace
+ * (attribution `conmon` when the pod is not in the API).
+ */
+async function makeListDataset(
+  work: string,
+  n: number,
+  opts: { namespace?: string; dirName?: string } = {},
+): Promise<ListDataset> {
   const t0 = performance.now();
-  const root = join(work, `list-${n}`);
+  const root = join(work, opts.dirName ?? `list-${n}`);
   const coreDir = join(root, 'coredump');
   const journalDir = join(root, 'journal');
   await mkdir(coreDir, { recursive: true });
@@ -555,9 +584,9 @@ async function makeListDataset(work: string, n: number): Promise<ListDataset> {
     const name = `core.${comm}.${uid}.${BOOT_ID}.${pid}.${ts}.zst`;
     const podUID = randomUUID();
     const cid = hex(32);
-    const ns = `team-${i % 7}`;
+    const ns = opts.namespace ?? `team-${i % 7}`;
     const pod = `${comm}-${hex(4)}-${hex(3)}`;
-    const kind = i % 3;
+    const kind = opts.namespace ? 1 : i % 3;
     const cgroup =
       kind === 0
         ? `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${podUID.replace(/-/g, '_')}.slice/cri-containerd-${cid}.scope`
@@ -653,11 +682,35 @@ interface WrkResult {
   rps: number;
 }
 
+interface WrkOptions {
+  /** wrk -t (default 1). */
+  threads?: number;
+  /** Extra request headers ("Name: value"). */
+  headers?: string[];
+  /** A wrk Lua script (-s), e.g. one that cycles through paths. */
+  script?: string;
+}
+
 /** `wrk --latency` (C, HdrHistogram): far less client CPU than node:http on a 2-core box. */
-async function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
+async function wrk(
+  url: string,
+  connections: number,
+  seconds: number,
+  opts: WrkOptions = {},
+): Promise<WrkResult> {
   const r = await run(
     'wrk',
-    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', url],
+    [
+      `-t${opts.threads ?? 1}`,
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '--latency',
+      '--timeout',
+      '10s',
+      ...(opts.headers ?? []).flatMap((h) => ['-H', h]),
+      ...(opts.script ? ['-s', opts.script] : []),
+      url,
+    ],
     { timeoutMs: (seconds + 30) * 1000 },
   );
   const out = r.stdout;
@@ -1337,6 +1390,307 @@ async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Rows 7–8: the cost of Kubernetes auth (TokenReview + SubjectAccessReview, both cached)
+
+const AUTH_CORES = 1_000;
+const AUTH_NAMESPACE = 'team-a';
+const AUTH_USER = 'bench-user';
+const AUTH_CONNECTIONS = 50;
+const AUTH_SECONDS = 5;
+const AUTH_ROUNDS = 3;
+const AUTH_COLD_ROUNDS = 2;
+const AUTH_LIST_SECONDS = 3;
+const AUTH_LIST_ROUNDS = 2;
+/** Metadata ids requested in turn: fewer than the collector's full-record cache (64 records), so
+ * the runs measure the route and its auth, not a journalctl per request (the cold row does). */
+const AUTH_HOT_IDS = 50;
+/** KOREDUMP_AUTH_CACHE_TTL_S, the collector's default, set explicitly: the call-count target
+ * is "one TokenReview per token per TTL". */
+const AUTH_TTL_S = 60;
+const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
+const ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+
+interface AuthListedCore {
+  id: string;
+  namespace?: string;
+  attribution?: { source?: string };
+}
+
+/** TokenReview and SubjectAccessReview POSTs among the fake apiserver's recorded requests. */
+function reviewCalls(reqs: readonly RecordedRequest[]): {
+  tokenReviews: number;
+  accessReviews: number;
+  questions: string;
+} {
+  const posts = (path: string) => reqs.filter((r) => r.method === 'POST' && r.path === path);
+  const sar = posts(ACCESS_REVIEWS);
+  const asked = new Map<string, number>();
+  for (const r of sar) {
+    const spec = (r.body as { spec?: { resourceAttributes?: Record<string, string> } } | undefined)
+      ?.spec?.resourceAttributes;
+    const q = spec
+      ? `${spec.verb} ${spec.resource}${spec.subresource ? `/${spec.subresource}` : ''} in ${spec.namespace ?? '(cluster)'}`
+      : '?';
+    asked.set(q, (asked.get(q) ?? 0) + 1);
+  }
+  return {
+    tokenReviews: posts(TOKEN_REVIEWS).length,
+    accessReviews: sar.length,
+    questions: [...asked].map(([q, n]) => `${q} ×${n}`).join(', ') || 'none',
+  };
+}
+
+/** A wrk script that requests `paths` in turn (each thread from the first). */
+async function cyclingScript(file: string, paths: readonly string[]): Promise<string> {
+  await writeFile(
+    file,
+    [
+      'local paths = {',
+      ...paths.map((p) => `  ${JSON.stringify(p)},`),
+      '}',
+      'local i = 0',
+      'request = function()',
+      '  i = i % #paths + 1',
+      '  return wrk.format(nil, paths[i])',
+      'end',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+async function rowsAuth(work: string, wanted: Set<string>): Promise<void> {
+  const m7 = `GET /apiv1/cores/metadata/:id req/s, ${AUTH_CORES.toLocaleString('en-US')} cores (${AUTH_HOT_IDS} ids in turn), wrk -t2 -c${AUTH_CONNECTIONS}, ${AUTH_ROUNDS}× ${AUTH_SECONDS} s alternating: valid token, RBAC, TokenReview/SubjectAccessReview cache warm vs NO_TOKENS=1`;
+  const m7cold = `same, all ${AUTH_CORES.toLocaleString('en-US')} ids in turn (full record not cached: a journalctl read per request), ${AUTH_COLD_ROUNDS}× ${AUTH_SECONDS} s alternating`;
+  const m7calls = `TokenReview / SubjectAccessReview calls the fake apiserver saw from the warm-up request to the end of row 7 (KOREDUMP_AUTH_CACHE_TTL_S=${AUTH_TTL_S}, 1 token)`;
+  const m8 = `list latency GET /apiv1/cores, ${AUTH_CORES.toLocaleString('en-US')} cores, wrk -c1, ${AUTH_LIST_ROUNDS}× ${AUTH_LIST_SECONDS} s alternating: RBAC (warm) vs NO_TOKENS=1`;
+  const t7 = 'auth costs < 10 % of req/s';
+  const t7calls = '≤ 1 TokenReview per token per TTL (not one per request)';
+  const dir = join(work, 'auth');
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  let api: FakeApiServer | undefined;
+  let closeApi: (() => Promise<void>) | undefined;
+  let rbac: Started | undefined;
+  let noAuth: Started | undefined;
+  /** An error row for each wanted row not measured yet. */
+  const fail = (err: unknown) => {
+    for (const [n, m, t] of [
+      ['7', m7, t7],
+      ['7', m7cold, '—'],
+      ['7', m7calls, t7calls],
+      ['8', m8, '—'],
+    ]) {
+      if (wanted.has(n) && !rows.some((r) => r.metric === m)) errorRow(n, m, t, err);
+    }
+  };
+  try {
+    // Setup: fake apiserver, a user granted coredumps (+ sensitive) in one namespace, the cores,
+    // and two collectors on the same cores that differ only in NO_TOKENS.
+    await mkdir(dir, { recursive: true });
+    api = await startFakeApiServer();
+    const server = api;
+    closeApi = track('fake apiserver', () => server.close());
+    const token = `bench-${randomBytes(24).toString('base64url')}`;
+    api.addToken(token, { username: AUTH_USER, groups: ['system:authenticated'] });
+    api.grant(AUTH_USER, {
+      verbs: ['get', 'list'],
+      apiGroups: ['koredump.io'],
+      resources: ['coredumps', 'coredumps/sensitive'],
+      namespaces: [AUTH_NAMESPACE],
+    });
+    api.setPods([]);
+    const kubeconfig = join(dir, 'kubeconfig');
+    await api.writeKubeconfig(kubeconfig);
+    log(`rows 7–8: generating ${AUTH_CORES} cores in namespace ${AUTH_NAMESPACE}`);
+    const ds = await makeListDataset(dir, AUTH_CORES, {
+      namespace: AUTH_NAMESPACE,
+      dirName: 'cores',
+    });
+    const env = {
+      KOREDUMP_COREDUMP_DIR: ds.coreDir,
+      KOREDUMP_JOURNAL_DIR: ds.journalDir,
+      KOREDUMP_POD_LOGS_DIR: join(dir, 'no-pod-logs'),
+      KOREDUMP_AUTH_CACHE_TTL_S: String(AUTH_TTL_S),
+      FAKE_K8S: '0',
+      KUBECONFIG: kubeconfig,
+    };
+    rbac = await startCollector({ ...env, NO_TOKENS: '0' });
+    noAuth = await startCollector({ ...env, NO_TOKENS: '1' });
+    for (const s of [rbac, noAuth]) {
+      if (s.indexedCores !== undefined && s.indexedCores !== AUTH_CORES) {
+        throw new Error(`collector indexed ${s.indexedCores} cores, expected ${AUTH_CORES}`);
+      }
+    }
+    const auth = { Authorization: `Bearer ${token}` };
+    const authHeader = `Authorization: Bearer ${token}`;
+
+    // Dataset check (no token needed): every core attributed to the granted namespace.
+    const listed = await getJson<AuthListedCore[]>(`${noAuth.c.url}/apiv1/cores`, agent);
+    const elsewhere = listed.filter((c) => c.namespace !== AUTH_NAMESPACE);
+    if (listed.length !== AUTH_CORES || elsewhere.length) {
+      throw new Error(
+        `NO_TOKENS collector lists ${listed.length} cores, ${elsewhere.length} not in ${AUTH_NAMESPACE} (e.g. ${JSON.stringify(elsewhere[0] ?? {})})`,
+      );
+    }
+    const sources = [...new Set(listed.map((c) => c.attribution?.source))].join(', ');
+    const ids = listed.map((c) => c.id);
+    const path = (id: string) => `/apiv1/cores/metadata/${encodeURIComponent(id)}`;
+    const hotScript = await cyclingScript(
+      join(dir, 'hot.lua'),
+      ids.slice(0, AUTH_HOT_IDS).map(path),
+    );
+    const coldScript = await cyclingScript(join(dir, 'cold.lua'), ids.map(path));
+
+    // The one warm-up request: TokenReview + SubjectAccessReviews (get, get sensitive).
+    if (reviewCalls(api.requests).tokenReviews) throw new Error('TokenReview before warm-up');
+    const tWarm = performance.now();
+    const warm = await httpGet(`${rbac.c.url}${path(ids[0])}`, agent, true, 30_000, auth);
+    if (warm.status !== 200) {
+      throw new Error(`warm-up GET metadata with the token: ${warm.status} ${warm.body}`);
+    }
+    const atWarmUp = reviewCalls(api.requests);
+    const seen = api.requests.length;
+    const plain = await getJson<Record<string, unknown>>(`${noAuth.c.url}${path(ids[0])}`, agent);
+    const full = JSON.parse(warm.body!) as Record<string, unknown>;
+    if (full.COREDUMP_ENVIRON !== plain.COREDUMP_ENVIRON || !plain.COREDUMP_ENVIRON) {
+      throw new Error('the token sees a redacted record: coredumps/sensitive not granted?');
+    }
+    note(
+      `auth dataset: ${AUTH_CORES} cores, all in ${AUTH_NAMESPACE} (attribution: ${sources}); metadata record ${(warm.bytes / 1024).toFixed(1)} KiB with the token, ${(JSON.stringify(plain).length / 1024).toFixed(1)} KiB with NO_TOKENS; warm-up request ${ms(warm.ms)} ms (${atWarmUp.tokenReviews} TokenReview, ${atWarmUp.accessReviews} SubjectAccessReview: ${atWarmUp.questions})`,
+    );
+
+    if (wanted.has('7')) {
+      type Mode = 'rbac' | 'open';
+      const samplers = {
+        rbac: new ProcSampler(rbac.c.child.pid!),
+        open: new ProcSampler(noAuth.c.child.pid!),
+      };
+      let tokenRequests = 0;
+      /** One wrk run, with the collector's CPU time (usr + sys) per request. */
+      const measure = async (mode: Mode, script: string, seconds: number) => {
+        checkAborted();
+        const s = mode === 'rbac' ? rbac! : noAuth!;
+        const c0 = samplers[mode].cpu();
+        const r = await withCpu(samplers[mode], () =>
+          wrk(`${s.c.url}/`, AUTH_CONNECTIONS, seconds, {
+            threads: 2,
+            script,
+            headers: mode === 'rbac' ? [authHeader] : [],
+          }),
+        );
+        const c1 = samplers[mode].cpu();
+        const cpuUs = (1e6 * (c1.user + c1.sys - c0.user - c0.sys)) / r.value.requests;
+        if (mode === 'rbac') tokenRequests += r.value.requests;
+        return { ...r, cpuUs };
+      };
+      // JIT warm-up of both collectors (not in the figures; its requests count as calls).
+      await measure('rbac', hotScript, 2);
+      await measure('open', hotScript, 2);
+      /**
+       * `rounds` alternating rounds (RBAC first in even rounds) of AUTH_SECONDS each. The auth
+       * cost is the median over rounds of 1 − RBAC/NO_TOKENS req/s: each pair runs back to back,
+       * so drift on a shared machine cancels out. The same from the collector's CPU time per
+       * request: the single-threaded collector is CPU-bound here, so that is the throughput cost
+       * without the noise of other processes taking the CPU.
+       */
+      const compare = async (script: string, rounds: number) => {
+        const runs: Record<Mode, (WrkResult & { cpuUs: number })[]> = { rbac: [], open: [] };
+        const cpu: Record<Mode, string[]> = { rbac: [], open: [] };
+        for (let i = 0; i < rounds; i++) {
+          for (const mode of i % 2 ? (['open', 'rbac'] as const) : (['rbac', 'open'] as const)) {
+            const r = await measure(mode, script, AUTH_SECONDS);
+            runs[mode].push({ ...r.value, cpuUs: r.cpuUs });
+            cpu[mode].push(r.cpu);
+          }
+        }
+        const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+        const perRound = runs.rbac.map((r, i) => 1 - r.rps / runs.open[i].rps);
+        const cpuPerRound = runs.rbac.map((r, i) => 1 - runs.open[i].cpuUs / r.cpuUs);
+        const cost = median(perRound);
+        const cpuCost = median(cpuPerRound);
+        const detail = (m: Mode) =>
+          `${runs[m].map((r) => `${r.rps.toFixed(0)} req/s (p50 ${ms(r.p50)} / p99 ${ms(r.p99)} ms, ${r.cpuUs.toFixed(0)} µs CPU/req)`).join(', ')}; collector CPU ${cpu[m].join('; ')}`;
+        const rps = (m: Mode) => median(runs[m].map((r) => r.rps)).toFixed(0);
+        const p50 = (m: Mode) => ms(median(runs[m].map((r) => r.p50)));
+        const us = (m: Mode) => median(runs[m].map((r) => r.cpuUs)).toFixed(0);
+        return {
+          cost,
+          cpuCost,
+          detail,
+          summary: `RBAC ${rps('rbac')} vs NO_TOKENS ${rps('open')} req/s (medians) = auth cost **${pct(cost)}** (median of rounds ${perRound.map(pct).join(' / ')}) · collector CPU/request ${us('rbac')} vs ${us('open')} µs = **${pct(cpuCost)}** (rounds ${cpuPerRound.map(pct).join(' / ')}) · p50 ${p50('rbac')} vs ${p50('open')} ms`,
+        };
+      };
+      const hot = await compare(hotScript, AUTH_ROUNDS);
+      note(`metadata (hot) RBAC runs: ${hot.detail('rbac')}`);
+      note(`metadata (hot) NO_TOKENS runs: ${hot.detail('open')}`);
+      addRow('7', m7, hot.summary, t7, hot.cost < 0.1 ? 'PASS' : 'FAIL');
+      const cold = await compare(coldScript, AUTH_COLD_ROUNDS);
+      note(`metadata (cold) RBAC runs: ${cold.detail('rbac')}`);
+      note(`metadata (cold) NO_TOKENS runs: ${cold.detail('open')}`);
+      addRow('7', m7cold, cold.summary);
+
+      const spanS = (performance.now() - tWarm) / 1000;
+      const during = reviewCalls(api.requests.slice(seen));
+      const total = reviewCalls(api.requests);
+      const ttls = Math.ceil(spanS / AUTH_TTL_S);
+      // Per token and TTL: 1 TokenReview and 2 SubjectAccessReviews (get, get sensitive).
+      const ok = total.tokenReviews <= ttls && total.accessReviews <= 2 * ttls;
+      addRow(
+        '7',
+        m7calls,
+        `TokenReview **${total.tokenReviews}** (${atWarmUp.tokenReviews} at warm-up + ${during.tokenReviews} during ${tokenRequests.toLocaleString('en-US')} requests with the token) · SubjectAccessReview **${total.accessReviews}** (${atWarmUp.accessReviews} + ${during.accessReviews}) · over ${spanS.toFixed(0)} s = ${ttls} TTL`,
+        t7calls,
+        ok ? 'PASS' : 'FAIL',
+      );
+      note(`SubjectAccessReviews asked in row 7: ${total.questions}`);
+    }
+
+    // Row 8: list latency, RBAC (one warm-up list asks `list` once) vs NO_TOKENS.
+    if (wanted.has('8')) {
+      const before = api.requests.length;
+      const mine = await getJson<AuthListedCore[]>(`${rbac.c.url}/apiv1/cores`, agent, auth);
+      if (mine.length !== AUTH_CORES) {
+        throw new Error(`the token lists ${mine.length} cores, expected ${AUTH_CORES}`);
+      }
+      // JIT warm-up.
+      await wrk(`${rbac.c.url}/apiv1/cores`, 1, 1, { headers: [authHeader] });
+      await wrk(`${noAuth.c.url}/apiv1/cores`, 1, 1);
+      const lists: Record<'rbac' | 'open', WrkResult[]> = { rbac: [], open: [] };
+      for (let i = 0; i < AUTH_LIST_ROUNDS; i++) {
+        for (const mode of i % 2 ? (['open', 'rbac'] as const) : (['rbac', 'open'] as const)) {
+          checkAborted();
+          const s = mode === 'rbac' ? rbac : noAuth;
+          lists[mode].push(
+            await wrk(`${s.c.url}/apiv1/cores`, 1, AUTH_LIST_SECONDS, {
+              headers: mode === 'rbac' ? [authHeader] : [],
+            }),
+          );
+        }
+      }
+      const lp50 = (m: 'rbac' | 'open') => median(lists[m].map((r) => r.p50));
+      const lp99 = (m: 'rbac' | 'open') => median(lists[m].map((r) => r.p99));
+      const listCalls = reviewCalls(api.requests.slice(before));
+      addRow(
+        '8',
+        m8,
+        `p50 RBAC ${ms(lp50('rbac'))} ms vs NO_TOKENS ${ms(lp50('open'))} ms (${(lp50('rbac') / lp50('open')).toFixed(1)}×) · p99 ${ms(lp99('rbac'))} vs ${ms(lp99('open'))} ms · ${median(lists.rbac.map((r) => r.rps)).toFixed(0)} vs ${median(lists.open.map((r) => r.rps)).toFixed(0)} req/s`,
+      );
+      note(
+        `list runs RBAC: ${lists.rbac.map((r) => `p50 ${ms(r.p50)} ms`).join(', ')}; NO_TOKENS: ${lists.open.map((r) => `p50 ${ms(r.p50)} ms`).join(', ')}; Kubernetes API calls during row 8: ${listCalls.tokenReviews} TokenReview, ${listCalls.accessReviews} SubjectAccessReview (${listCalls.questions})`,
+      );
+    }
+  } catch (err) {
+    fail(err);
+  } finally {
+    agent.destroy();
+    await rbac?.stop();
+    await noAuth?.stop();
+    await closeApi?.();
+    if (!KEEP) await removeTree(dir);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function machineFacts(): Promise<string> {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -1399,7 +1753,9 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => void abort(`got ${sig}`, 130));
   }
-  const wanted = new Set((process.env.BENCH_ROWS ?? '1,2,3,4,5,6').split(',').map((s) => s.trim()));
+  const wanted = new Set(
+    (process.env.BENCH_ROWS ?? '1,2,3,4,5,6,7,8').split(',').map((s) => s.trim()),
+  );
 
   const facts = await machineFacts();
   console.log(`# koredump node-collector benchmark\n\n${facts}\n`);
@@ -1415,6 +1771,7 @@ async function main(): Promise<void> {
     if (wanted.has('1') || wanted.has('2')) await rowsListAndStartup(work, wanted);
     if (wanted.has('3')) await rowCrashToVisible(work);
     if (wanted.has('4') || wanted.has('5') || wanted.has('6')) await rowsDownload(work, wanted);
+    if (wanted.has('7') || wanted.has('8')) await rowsAuth(work, wanted);
   } finally {
     await undoAll();
     await removeWork();

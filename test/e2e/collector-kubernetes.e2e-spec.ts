@@ -518,6 +518,33 @@ describe('node-collector in a pod: in-cluster config, real crashes in kubepods c
   let collector: SpawnedCollector;
   const PODUID = '9d7c3b1a-1111-4222-8333-944455556666';
   const CID = 'feed'.repeat(16);
+  const RESTARTED = {
+    uid: '9d7c3b1a-2222-4222-8333-944455556666',
+    old: 'dead'.repeat(16),
+    now: 'beef'.repeat(16),
+  };
+  const STATIC = {
+    uid: '9d7c3b1a-3333-4222-8333-944455556666',
+    hash: 'cafe'.repeat(8),
+    cid: 'babe'.repeat(16),
+  };
+  const DOOMED = { uid: '9d7c3b1a-4444-4222-8333-944455556666', cid: 'd00d'.repeat(16) };
+
+  /** Polls the viewer's list until the core `id` is attributed by the API (any API source). */
+  async function attributed(id: string): Promise<Core | undefined> {
+    let found: Core | undefined;
+    const end = Date.now() + 5000;
+    while (Date.now() < end) {
+      const res = await fetch(`${collector.url}/apiv1/cores`, {
+        headers: { Authorization: 'Bearer viewer-token' },
+      });
+      found = ((await res.json()) as Core[]).find((c) => c.id === id);
+      const source = (found?.attribution as { source?: string } | undefined)?.source;
+      if (source && ['api', 'api-last-state', 'tombstone'].includes(source)) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return found;
+  }
 
   beforeAll(async () => {
     api = await startFakeApiServer();
@@ -543,6 +570,41 @@ describe('node-collector in a pod: in-cluster config, real crashes in kubepods c
           { name: 'crashy', image: 'registry/crashy:1', containerID: `containerd://${CID}` },
         ],
         ownerReferences: [{ kind: 'StatefulSet', name: 'crashy', controller: true }],
+      }),
+      makePod({
+        namespace: 'team-z',
+        name: 'looping',
+        uid: RESTARTED.uid,
+        nodeName: 'real-node',
+        containers: [
+          {
+            name: 'loop',
+            image: 'registry/loop:1',
+            containerID: `containerd://${RESTARTED.now}`,
+            lastTerminatedContainerID: `containerd://${RESTARTED.old}`,
+            restartCount: 3,
+          },
+        ],
+      }),
+      makePod({
+        namespace: 'team-z',
+        name: 'static-real-node',
+        uid: STATIC.uid,
+        nodeName: 'real-node',
+        staticHash: STATIC.hash,
+        containers: [
+          { name: 'st', image: 'registry/static:1', containerID: `containerd://${STATIC.cid}` },
+        ],
+      }),
+      makePod({
+        namespace: 'team-z',
+        name: 'doomed',
+        uid: DOOMED.uid,
+        nodeName: 'real-node',
+        hostNetwork: true,
+        containers: [
+          { name: 'd', image: 'registry/doomed:1', containerID: `containerd://${DOOMED.cid}` },
+        ],
       }),
     ]);
     host = await startCoredumpHost();
@@ -600,5 +662,47 @@ describe('node-collector in a pod: in-cluster config, real crashes in kubepods c
     expect(unauthenticated.status).toBe(401);
     const { unlink } = await import('node:fs/promises');
     await unlink(result.coreFile);
+  }, 60_000);
+
+  it('attributes real crashes of a restarted container, a static pod, and a hostNetwork pod deleted before its core is indexed', async () => {
+    const restarted = await crash(crasher, {
+      comm: 'looping',
+      kubepods: { podUID: RESTARTED.uid, containerID: RESTARTED.old },
+    });
+    expect(await attributed(basename(restarted.coreFile))).toMatchObject({
+      namespace: 'team-z',
+      pod: 'looping',
+      container: 'loop',
+      attribution: { source: 'api-last-state' },
+    });
+
+    const stat = await crash(crasher, {
+      comm: 'static',
+      kubepods: { podUID: STATIC.hash, containerID: STATIC.cid, qos: 'guaranteed' },
+    });
+    expect(await attributed(basename(stat.coreFile))).toMatchObject({
+      namespace: 'team-z',
+      pod: 'static-real-node',
+      container: 'st',
+      podUID: STATIC.uid,
+      attribution: { source: 'api' },
+    });
+
+    api.deletePod('team-z', 'doomed');
+    await new Promise((r) => setTimeout(r, 300)); // the collector's watch sees the deletion first
+    const doomed = await crash(crasher, {
+      comm: 'doomed',
+      kubepods: { podUID: DOOMED.uid, containerID: DOOMED.cid },
+    });
+    // Its UTS hostname is the node's (as in a hostNetwork pod): only the API can name it.
+    expect(await attributed(basename(doomed.coreFile))).toMatchObject({
+      namespace: 'team-z',
+      pod: 'doomed',
+      container: 'd',
+      attribution: { source: 'tombstone' },
+    });
+
+    const { unlink } = await import('node:fs/promises');
+    for (const r of [restarted, stat, doomed]) await unlink(r.coreFile);
   }, 60_000);
 });

@@ -1,68 +1,21 @@
-import { type DynamicModule, Logger, Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import {
-  AccessReviewer,
-  AuthSettings,
-  BearerAuthGuard,
-  CachingAccessReviewer,
-  CachingTokenReviewer,
-  RejectAllTokenReviewer,
-  TokenReviewer,
-} from '@koredump/auth';
+import { AccessReviewer, AuthSettings, BearerAuthGuard, TokenReviewer } from '@koredump/auth';
 import { AllExceptionsFilter } from '@koredump/http';
-import { KubernetesAccessReviewer, KubernetesTokenReviewer, loadKubeConfig } from '@koredump/k8s';
+import { clusterAuth } from '@koredump/k8s';
 
 import { ClusterConnection } from './cluster.js';
 import { CollectorConfig } from './collector.config.js';
 import { CoresModule } from './cores/cores.module.js';
 import { HealthController } from './health/health.controller.js';
 
-/** Denies every permission check: RBAC mode without a Kubernetes API can allow nothing. */
-class DenyAllAccessReviewer extends AccessReviewer {
-  allowed(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-}
-
-/** The Kubernetes connection and the token/permission reviewers for one configuration. */
-export function clusterProviders(
-  config: Pick<CollectorConfig, 'fakeK8s' | 'authDisabled' | 'tokenAudiences' | 'authCacheTtlMs'>,
-): { cluster: ClusterConnection; tokens: TokenReviewer; access: AccessReviewer } {
-  if (config.authDisabled) {
-    new Logger('Auth').warn(
-      'NO_TOKENS=1: authentication and authorization are OFF; every caller can read every core',
-    );
-  }
-  if (config.fakeK8s) {
-    return {
-      cluster: { kubeConfig: undefined },
-      tokens: new RejectAllTokenReviewer(),
-      access: new DenyAllAccessReviewer(),
-    };
-  }
-  const kubeConfig = loadKubeConfig();
-  const cache = {
-    positiveTtlMs: config.authCacheTtlMs,
-    // Denials expire sooner: a permission just granted should work within seconds.
-    negativeTtlMs: Math.min(config.authCacheTtlMs, 10_000),
-    maxEntries: 10_000,
-  };
-  return {
-    cluster: { kubeConfig },
-    tokens: new CachingTokenReviewer(
-      new KubernetesTokenReviewer(kubeConfig, config.tokenAudiences),
-      cache,
-    ),
-    access: new CachingAccessReviewer(new KubernetesAccessReviewer(kubeConfig), cache),
-  };
-}
-
 @Module({})
 export class NodeCollectorModule {
   /** The app for one validated configuration (tests pass their own). */
   static forRoot(config: CollectorConfig): DynamicModule {
-    const { cluster, tokens, access } = clusterProviders(config);
+    const { kubeConfig, tokens, access } = clusterAuth(config);
+    const cluster: ClusterConnection = { kubeConfig };
     const configModule: DynamicModule = {
       module: class CollectorConfigModule {},
       global: true,

@@ -1,4 +1,5 @@
 export * from './access-review.js';
+export * from './cluster-auth.js';
 export * from './kube-config.js';
 export * from './pod-watcher.js';
 export * from './token-review.js';

@@ -1,0 +1,45 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+
+// The collector's API contract: the aggregator accepts exactly the collector's list parameters
+// (same names, same validation) and passes records through unchanged.
+import { ListCoresQueryDto } from '../../../../node-collector/src/cores/dto/list-cores.query.js';
+import { MAX_CURSOR_LENGTH } from '../list-order.js';
+
+/** The collector's list parameters the aggregator passes on (limit is worked out per page). */
+export const FORWARDED_LIST_PARAMS = [
+  'namespace',
+  'pod',
+  'container',
+  'comm',
+  'signal',
+  'since',
+  'until',
+] as const satisfies readonly (keyof ListCoresQueryDto)[];
+
+/**
+ * Query of the aggregator's GET /apiv1/cores: the collector's parameters plus `node` and
+ * `cursor`. Unknown parameters are rejected with 400; only FORWARDED_LIST_PARAMS (and a limit)
+ * are ever sent on to the collectors, rebuilt from the validated values.
+ */
+export class AggregatorListQueryDto extends ListCoresQueryDto {
+  @ApiPropertyOptional({
+    description: 'Only the cores of this node (a node name as in /apiv1/nodes)',
+    example: 'worker-1',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(253)
+  node?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Continue after the page that returned this cursor (opaque; from `X-Next-Cursor` or the `Link: <…>; rel="next"` header of a list with `limit`). Keep the other parameters the same.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_CURSOR_LENGTH)
+  cursor?: string;
+}
+
+export { DownloadQueryDto } from '../../../../node-collector/src/cores/dto/list-cores.query.js';
