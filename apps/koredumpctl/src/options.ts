@@ -106,6 +106,7 @@ export type InfoFormat = (typeof INFO_FORMATS)[number];
 
 export interface CommandSpec {
   name: string;
+  description: string;
   aliases?: string[];
   options: OptionSpec[];
   /** Words the shell may complete after the command (fixed values only). */
@@ -118,22 +119,37 @@ const global = values(GLOBAL_OPTIONS);
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'list',
+    description: 'list cores (the default command)',
     options: [...global, ...values(FILTER_OPTIONS), ...values(LIST_OPTIONS)],
   },
-  { name: 'info', options: [...global, ...values(FILTER_OPTIONS), ...values(INFO_OPTIONS)] },
+  {
+    name: 'info',
+    description: 'show everything about the newest matching core, stack trace included',
+    options: [...global, ...values(FILTER_OPTIONS), ...values(INFO_OPTIONS)] },
   {
     name: 'get',
+    description: 'download cores and their metadata',
     aliases: ['dump'],
     options: [...global, ...values(FILTER_OPTIONS), ...values(GET_OPTIONS)],
   },
   {
     name: 'debug',
+    description: 'run a debugger on the newest matching core',
     aliases: ['gdb'],
     options: [...global, ...values(FILTER_OPTIONS), ...values(DEBUG_OPTIONS)],
   },
-  { name: 'status', options: global },
-  { name: 'version', options: [] },
-  { name: 'completion', options: [], words: ['bash', 'zsh'] },
+  {
+    name: 'status',
+    description: 'check the API, every node and this host',
+    options: global,
+  },
+  { name: 'version', description: 'print the version', options: [] },
+  {
+    name: 'completion',
+    description: 'print a shell completion script (bash or zsh)',
+    options: [],
+    words: ['bash', 'zsh'],
+  },
 ];
 
 /** `-o, --output <format>` → ['-o', '--output'] */

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { IncomingMessage as ClientRequestIn } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 
 import type { CollectorTarget } from '../discovery/collector-target.js';
@@ -89,7 +88,7 @@ export class DownloadProxy {
     };
     res.on('close', onClose);
     const headerTimer = setTimeout(() => cancel.abort(new Error('timeout')), d.headerTimeoutMs);
-    let upstream: ClientRequestIn;
+    let upstream: IncomingMessage;
     try {
       upstream = await this.client.open(target.url, {
         method: d.method,
@@ -130,7 +129,7 @@ export class DownloadProxy {
     }
     this.health.answered(target.node);
 
-    const out: OutgoingHttpHeaders = {};
+    const out: Record<string, string | string[]> = {};
     for (const name of FORWARDED_RESPONSE_HEADERS) {
       const value = upstream.headers[name];
       if (value !== undefined) out[name] = value;
