@@ -602,3 +602,49 @@ describe('node-collector before anything exists', () => {
     expect((await fetch(`${collector.url}/readyz`)).status).toBe(200);
   });
 });
+
+describe("node-collector naming pods from kubelet's pod log directories", () => {
+  let work: string;
+  let collector: RunningCollector;
+  const POD = '33333333-4444-4555-8666-777777777777';
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'koredump-podlogs-'));
+    for (const d of ['coredump', 'journal', `pods/team-p_logger-0_${POD}/app`]) {
+      await mkdir(join(work, d), { recursive: true });
+    }
+    const ts = usec('2026-04-01T00:00:00Z');
+    const id = `core.logger.0.${BOOT}.400.${ts}.zst`;
+    await writeFile(join(work, 'coredump', id), 'x');
+    await writeJournalFile(join(work, 'journal', 'p.journal'), [
+      coredumpEntry({
+        filename: `/var/lib/systemd/coredump/${id}`,
+        pid: 400,
+        comm: 'logger',
+        timestampUsec: ts,
+        cgroup: `/kubepods/besteffort/pod${POD}/${'12'.repeat(32)}`,
+      }),
+    ]);
+    collector = await startCollector({
+      coreDir: join(work, 'coredump'),
+      journalDir: join(work, 'journal'),
+      podLogsDir: join(work, 'pods'),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await collector?.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('uses /var/log/pods/<namespace>_<pod>_<uid>/<container> when nothing better is known', async () => {
+    const [core] = (await getJson<Core[]>(`${collector.url}/apiv1/cores`)).body;
+    expect(core).toMatchObject({
+      namespace: 'team-p',
+      pod: 'logger-0',
+      container: 'app',
+      podUID: POD,
+      attribution: { source: 'pod-logs' },
+    });
+  });
+});

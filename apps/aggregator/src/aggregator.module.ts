@@ -53,7 +53,10 @@ export class AggregatorModule {
       providers: [
         { provide: AggregatorConfig, useValue: config },
         // The aggregator only authenticates; the collectors authorize with the caller's token.
-        { provide: AuthSettings, useValue: { disabled: config.authDisabled, mode: config.authMode } },
+        {
+          provide: AuthSettings,
+          useValue: { disabled: config.authDisabled, mode: config.authMode },
+        },
         { provide: TokenReviewer, useValue: tokens },
         { provide: AccessReviewer, useValue: access },
         directory,

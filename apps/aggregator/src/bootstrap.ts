@@ -26,8 +26,7 @@ export const AGGREGATOR_VERSION = packageVersion();
 export function aggregatorOpenApi(app: INestApplication): OpenAPIObject {
   return buildOpenApiDocument(app, {
     title: 'koredump aggregator',
-    description:
-      `Cluster-wide coredump API (Service koreapi): lists every node's cores in parallel with per-node deadlines, and proxies metadata and streaming downloads to the node-collector of the core's node.`,
+    description: `Cluster-wide coredump API (Service koreapi): lists every node's cores in parallel with per-node deadlines, and proxies metadata and streaming downloads to the node-collector of the core's node.`,
     version: AGGREGATOR_VERSION,
   });
 }

@@ -20,10 +20,7 @@ import { ApiErrorDto } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 // The records are the collector's, passed through unchanged.
-import {
-  CoreRecordDto,
-  CoreSummaryDto,
-} from '../../../node-collector/src/cores/dto/core.dto.js';
+import { CoreRecordDto, CoreSummaryDto } from '../../../node-collector/src/cores/dto/core.dto.js';
 import { AggregatorConfig } from '../aggregator.config.js';
 import {
   CollectorCallError,
@@ -81,8 +78,7 @@ export class CoresController {
   @Get()
   @ApiOperation({
     summary: `Every node's cores, oldest first (compact records), fetched in parallel`,
-    description:
-      `Each collector is asked in parallel with a per-node deadline and sees the caller's token, so the list is exactly what each collector lets the caller see. A node that is down, slow or failing is left out and named in a \`Warning: 199 koredump "nodes left out: …"\` header; when no node answers the list fails (the nodes' common 4xx, else 502/503/504). With \`limit\`, a \`X-Next-Cursor\` and \`Link: <?…&cursor=…>; rel="next"\` header lead to the next page.`,
+    description: `Each collector is asked in parallel with a per-node deadline and sees the caller's token, so the list is exactly what each collector lets the caller see. A node that is down, slow or failing is left out and named in a \`Warning: 199 koredump "nodes left out: …"\` header; when no node answers the list fails (the nodes' common 4xx, else 502/503/504). With \`limit\`, a \`X-Next-Cursor\` and \`Link: <?…&cursor=…>; rel="next"\` header lead to the next page.`,
   })
   @ApiOkResponse({
     type: [CoreSummaryDto],

@@ -19,13 +19,7 @@ import { CollectorDirectory } from '../discovery/collector-directory.js';
 import type { CollectorTarget } from '../discovery/collector-target.js';
 import { isValidNodeName } from '../names.js';
 import { FORWARDED_LIST_PARAMS, type AggregatorListQueryDto } from './dto/list-cores.query.js';
-import {
-  compareKeys,
-  decodeCursor,
-  encodeCursor,
-  mergePage,
-  type ListKey,
-} from './list-order.js';
+import { compareKeys, decodeCursor, encodeCursor, mergePage, type ListKey } from './list-order.js';
 import { leftOutSummary } from './warning.js';
 
 /** The collector's largest accepted limit. */
@@ -144,11 +138,10 @@ export class CoresService {
     const target = this.target(node);
     checkCoreId(id);
     try {
-      return await this.client.getJson(
-        target,
-        `/apiv1/cores/metadata/${encodeURIComponent(id)}`,
-        { ...call, timeoutMs: this.config.nodeTimeoutMs },
-      );
+      return await this.client.getJson(target, `/apiv1/cores/metadata/${encodeURIComponent(id)}`, {
+        ...call,
+        timeoutMs: this.config.nodeTimeoutMs,
+      });
     } catch (err) {
       if (err instanceof CollectorCallError) throw toHttpException(node, err.failure);
       throw err;
@@ -181,7 +174,10 @@ export class CoresService {
       const items = this.items(target, body);
       const kept = after ? items.filter((i) => compareKeys(i, after) > 0) : items;
       const complete =
-        ask === undefined || items.length < ask || ask === COLLECTOR_MAX_LIMIT || attempt >= MAX_ATTEMPTS;
+        ask === undefined ||
+        items.length < ask ||
+        ask === COLLECTOR_MAX_LIMIT ||
+        attempt >= MAX_ATTEMPTS;
       if (complete || kept.length >= want!) return kept;
       // Cores sharing the cursor's millisecond filled the answer: ask again for more.
       skipped = items.length - kept.length;

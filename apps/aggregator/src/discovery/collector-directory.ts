@@ -150,7 +150,9 @@ export class PodCollectorDirectory
       const old = before.get(node);
       if (!old || old.url !== t.url || old.ready !== t.ready) {
         this.logger.log(
-          t.ready ? `node ${node}: collector at ${t.url}` : `node ${node}: ${t.reason ?? 'unusable'}`,
+          t.ready
+            ? `node ${node}: collector at ${t.url}`
+            : `node ${node}: ${t.reason ?? 'unusable'}`,
         );
       }
     }

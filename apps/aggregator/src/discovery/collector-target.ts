@@ -44,10 +44,7 @@ function created(pod: V1Pod): number {
  * (a DaemonSet rollout can briefly run two), else the newest pod with the reason it is unusable.
  * Pods without a node (not scheduled yet) or with an invalid node name are ignored.
  */
-export function targetsFromPods(
-  pods: Iterable<V1Pod>,
-  port: number,
-): Map<string, CollectorTarget> {
+export function targetsFromPods(pods: Iterable<V1Pod>, port: number): Map<string, CollectorTarget> {
   const byNode = new Map<string, V1Pod[]>();
   for (const pod of pods) {
     const node = pod.spec?.nodeName;
