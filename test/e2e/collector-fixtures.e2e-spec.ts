@@ -544,6 +544,8 @@ describe('node-collector namespace filter and auth', () => {
       }
       expect((await fetch(`${secured.url}/healthz`)).status).toBe(200);
       expect((await fetch(`${secured.url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${secured.url}/docs`)).status).toBe(200);
+      expect((await fetch(`${secured.url}/openapi.json`)).status).toBe(200);
     },
   );
 });
