@@ -39,6 +39,8 @@ type RequestWithCaller = Request & { koredumpCaller?: Caller };
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly logger = new Logger(BearerAuthGuard.name);
+  /** @Public() per handler, looked up once (the metadata never changes at run time). */
+  private readonly publicHandlers = new WeakMap<object, boolean>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -54,10 +56,15 @@ export class BearerAuthGuard implements CanActivate {
       req.koredumpCaller = Caller.unrestricted();
       return true;
     }
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const handler = context.getHandler();
+    let isPublic = this.publicHandlers.get(handler);
+    if (isPublic === undefined) {
+      isPublic = !!this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+        handler,
+        context.getClass(),
+      ]);
+      this.publicHandlers.set(handler, isPublic);
+    }
     if (isPublic) return true;
     const header =
       req.headers.authorization ?? (req.headers[PROXY_AUTH_HEADER] as string | undefined);

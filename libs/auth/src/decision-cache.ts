@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import {
   AccessReviewer,
@@ -20,15 +20,15 @@ export interface CacheOptions {
  * when the API is down, only unexpired decisions keep working.
  */
 class DecisionCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
+  private readonly entries = new Map<string, { value: Promise<V>; expires: number }>();
   private readonly inflight = new Map<string, Promise<V>>();
 
   constructor(private readonly options: CacheOptions) {}
 
-  async get(key: string, positive: (v: V) => boolean, load: () => Promise<V>): Promise<V> {
-    const now = (this.options.now ?? Date.now)();
+  /** Hot path: a hit returns the stored (settled) promise, allocating nothing. */
+  get(key: string, positive: (v: V) => boolean, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
-    if (hit && hit.expires > now) return hit.value;
+    if (hit && hit.expires > (this.options.now ?? Date.now)()) return hit.value;
     // One call per key at a time: a burst of requests with one token asks the API once.
     let pending = this.inflight.get(key);
     if (!pending) {
@@ -36,7 +36,10 @@ class DecisionCache<V> {
         .then((value) => {
           const ttl = positive(value) ? this.options.positiveTtlMs : this.options.negativeTtlMs;
           this.entries.delete(key);
-          this.entries.set(key, { value, expires: (this.options.now ?? Date.now)() + ttl });
+          this.entries.set(key, {
+            value: Promise.resolve(value),
+            expires: (this.options.now ?? Date.now)() + ttl,
+          });
           if (this.entries.size > this.options.maxEntries) {
             this.entries.delete(this.entries.keys().next().value as string);
           }
@@ -51,7 +54,7 @@ class DecisionCache<V> {
 
 /** Never keep a token in clear, not even as a map key. */
 function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 /** Caches TokenReview results by a hash of the token. */
@@ -87,17 +90,16 @@ export class CachingAccessReviewer extends AccessReviewer {
     this.cache = new DecisionCache(options);
   }
 
+  /** Per user object (TokenReview's cached answer is one object for its whole TTL). */
+  private readonly userKeys = new WeakMap<ReviewedUser, string>();
+
   allowed(user: ReviewedUser, access: ResourceAccess): Promise<boolean> {
-    const key = JSON.stringify([
-      user.username,
-      user.uid,
-      [...user.groups].sort(),
-      access.verb,
-      access.group,
-      access.resource,
-      access.subresource,
-      access.namespace,
-    ]);
+    let userKey = this.userKeys.get(user);
+    if (userKey === undefined) {
+      userKey = JSON.stringify([user.username, user.uid, [...user.groups].sort()]);
+      this.userKeys.set(user, userKey);
+    }
+    const key = `${userKey}\0${access.verb}\0${access.group}\0${access.resource}\0${access.subresource ?? ''}\0${access.namespace ?? '\u0001'}`;
     return this.cache.get(
       key,
       (v) => v,

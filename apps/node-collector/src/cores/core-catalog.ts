@@ -92,6 +92,7 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
   private sorted?: IndexedCore[];
   /** The whole list as one response body, built once per change of the index. */
   private wholeList?: Buffer;
+  private namespacesSeen?: Set<string | undefined>;
   private readonly directory: CoreDirectory;
   private readonly follower: CoredumpJournalFollower;
   private readonly journal: JournalSource;
@@ -198,7 +199,13 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     return this.sorted;
   }
 
-  /** The unfiltered list, as the JSON body sent to an unrestricted caller. */
+  /** The namespaces of the visible cores (undefined: cores with no namespace). */
+  namespaces(): ReadonlySet<string | undefined> {
+    this.namespacesSeen ??= new Set(this.list().map((c) => c.record.namespace));
+    return this.namespacesSeen;
+  }
+
+  /** The unfiltered list, as the JSON body sent to a caller who may see all of it in full. */
   wholeListBody(): Buffer {
     this.wholeList ??= Buffer.from(
       `[${this.list()
@@ -342,6 +349,7 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
   private invalidateList(): void {
     this.sorted = undefined;
     this.wholeList = undefined;
+    this.namespacesSeen = undefined;
   }
 
   /** Rebuilds the records of the cores `which` selects (their pod may have become known). */
