@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-  systemd-coredump systemd-journal-remote zstd lz4 xz-utils gdb attr gcc libc6-dev curl
+  systemd-coredump systemd-journal-remote zstd lz4 xz-utils gdb attr gcc libc6-dev curl libcap2-bin
   iproute2 util-linux nginx-light
 )
 
