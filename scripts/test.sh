@@ -27,6 +27,7 @@ step typecheck npx tsc -p tsconfig.json --noEmit
 step lint npx eslint . --max-warnings 0
 step format npx prettier --check . --log-level warn
 step build npm run --silent build
+step build-cli npm run --silent build:cli
 
 results=$(mktemp --suffix=.json)
 echo "==> jest (unit + e2e)"

@@ -34,9 +34,9 @@ export async function startCollector(
   return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() };
 }
 
-export async function freePort(): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const srv = createServer();
-  srv.listen(0, '127.0.0.1');
+  srv.listen(0, host);
   await once(srv, 'listening');
   const { port } = srv.address() as AddressInfo;
   srv.close();
@@ -51,25 +51,30 @@ export interface SpawnedCollector {
   stop(): Promise<void>;
 }
 
-/** Runs the BUILT collector (`npm run build` first) as its own process, as production does. */
+/**
+ * Runs the BUILT collector (`npm run build` first) as its own process, as production does. It
+ * listens on env.HOST (default 127.0.0.1; any 127.x.y.z works on Linux) and env.PORT (default: a
+ * free port).
+ */
 export async function spawnBuiltCollector(env: Record<string, string>): Promise<SpawnedCollector> {
-  const port = await freePort();
+  const host = env.HOST ?? '127.0.0.1';
+  const port = env.PORT ? Number(env.PORT) : await freePort(host);
   const main = join(__dirname, '../../dist/apps/node-collector/src/main.js');
   const child = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       NO_TOKENS: '1',
       FAKE_K8S: '1',
-      HOST: '127.0.0.1',
-      PORT: String(port),
       ...env,
+      HOST: host,
+      PORT: String(port),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) {
@@ -89,7 +94,7 @@ export async function spawnBuiltCollector(env: Record<string, string>): Promise<
     child,
     output: () => out,
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await once(child, 'exit');
       }

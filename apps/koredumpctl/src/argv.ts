@@ -14,7 +14,9 @@ export function normalizeArgs(args: readonly string[]): string[] {
   for (const c of COMMANDS) {
     commands.add(c.name);
     for (const a of c.aliases ?? []) commands.add(a);
-    for (const o of c.options) for (const n of optionNames(o.flags)) names.set(n, takesValue(o.flags));
+    for (const o of c.options) {
+      for (const n of optionNames(o.flags)) names.set(n, takesValue(o.flags));
+    }
   }
   for (let i = 0; i < args.length; i++) {
     const a = args[i];

@@ -1,11 +1,31 @@
-import { COMMANDS, INFO_FORMATS, OUTPUT_FORMATS, optionNames, takesValue, type CommandSpec } from './options.js';
+import {
+  COMMANDS,
+  INFO_FORMATS,
+  OUTPUT_FORMATS,
+  optionNames,
+  takesValue,
+  type CommandSpec,
+} from './options.js';
 
-const SIGNALS = ['SIGSEGV', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTRAP', 'SIGQUIT', 'SIGSYS', 'SIGXCPU', 'SIGXFSZ'];
+const SIGNALS = [
+  'SIGSEGV',
+  'SIGABRT',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGQUIT',
+  'SIGSYS',
+  'SIGXCPU',
+  'SIGXFSZ',
+];
 
 /** Fixed values an option's argument can take, for completion. */
 function valuesFor(cmd: CommandSpec, flags: string): string[] | 'file' | 'dir' | undefined {
   const names = optionNames(flags);
-  if (names.includes('--output')) return cmd.name === 'info' ? [...INFO_FORMATS] : [...OUTPUT_FORMATS];
+  if (names.includes('--output')) {
+    return cmd.name === 'info' ? [...INFO_FORMATS] : [...OUTPUT_FORMATS];
+  }
   if (names.includes('--signal')) return SIGNALS;
   if (names.includes('--kubeconfig')) return 'file';
   if (names.includes('--output-dir')) return 'dir';
@@ -39,10 +59,15 @@ function bash(prog: string, extraNames: string[]): string {
       if (!takesValue(o.flags)) continue;
       const v = valuesFor(c, o.flags);
       const pat = optionNames(o.flags).join('|');
-      if (v === 'file') valueCases.push(`        ${pat}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`);
-      else if (v === 'dir') valueCases.push(`        ${pat}) COMPREPLY=($(compgen -d -- "$cur")); return ;;`);
-      else if (v) valueCases.push(`        ${pat}) COMPREPLY=($(compgen -W "${v.join(' ')}" -- "$cur")); return ;;`);
-      else bare.push(pat);
+      if (v === 'file') {
+        valueCases.push(`        ${pat}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`);
+      } else if (v === 'dir') {
+        valueCases.push(`        ${pat}) COMPREPLY=($(compgen -d -- "$cur")); return ;;`);
+      } else if (v) {
+        valueCases.push(
+          `        ${pat}) COMPREPLY=($(compgen -W "${v.join(' ')}" -- "$cur")); return ;;`,
+        );
+      } else bare.push(pat);
     }
     if (bare.length) valueCases.push(`        ${bare.join('|')}) return ;;`);
     if (valueCases.length) lines.push('      case "$prev" in', ...valueCases, '      esac');

@@ -1,3 +1,8 @@
+/** A journal value that is not valid UTF-8, as the API sends it. */
+export interface Base64Value {
+  base64: string;
+}
+
 /**
  * A core as the koredump API returns it: the compact list record (`GET /apiv1/cores`) or the full
  * metadata record (`GET /apiv1/cores/metadata/:node/:id`). Fields are absent when unknown.
@@ -18,10 +23,10 @@ export interface CoreRecord {
   COREDUMP_SIGNAL?: number;
   COREDUMP_SIGNAL_NAME?: string;
   COREDUMP_TIMESTAMP?: string;
-  COREDUMP_COMM?: string;
-  COREDUMP_EXE?: string;
-  COREDUMP_CMDLINE?: string;
-  COREDUMP_HOSTNAME?: string;
+  COREDUMP_COMM?: string | Base64Value;
+  COREDUMP_EXE?: string | Base64Value;
+  COREDUMP_CMDLINE?: string | Base64Value;
+  COREDUMP_HOSTNAME?: string | Base64Value;
   size?: number;
   compression?: string;
   truncated?: boolean;
@@ -72,4 +77,21 @@ export function fieldValue(core: Record<string, unknown>, field: string): unknow
     v = (v as Record<string, unknown>)[part];
   }
   return v;
+}
+
+/**
+ * A field value as text for people: strings as they are, `{base64}` values decoded (Latin-1, so
+ * every byte shows), arrays one per line, other objects as JSON; undefined stays undefined.
+ */
+export function displayText(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) return v.map((x) => displayText(x) ?? '').join('\n');
+  if (typeof v === 'object') {
+    const b64 = (v as { base64?: unknown }).base64;
+    if (typeof b64 === 'string') return Buffer.from(b64, 'base64').toString('latin1');
+    return JSON.stringify(v);
+  }
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  return undefined;
 }

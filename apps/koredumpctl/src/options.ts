@@ -52,7 +52,8 @@ export const FILTER_OPTIONS = {
   },
   since: {
     flags: '-S, --since <time>',
-    description: 'only cores at or after this time: 2h, 30m, 1d, yesterday, 2026-01-01 10:00, ISO 8601',
+    description:
+      'only cores at or after this time: 2h, 30m, 1d, yesterday, 2026-01-01 10:00, ISO 8601',
   },
   until: { flags: '-U, --until <time>', description: 'only cores at or before this time' },
 } satisfies Record<string, OptionSpec>;
@@ -125,7 +126,8 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'info',
     description: 'show everything about the newest matching core, stack trace included',
-    options: [...global, ...values(FILTER_OPTIONS), ...values(INFO_OPTIONS)] },
+    options: [...global, ...values(FILTER_OPTIONS), ...values(INFO_OPTIONS)],
+  },
   {
     name: 'get',
     description: 'download cores and their metadata',

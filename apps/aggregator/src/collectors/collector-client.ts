@@ -10,11 +10,14 @@ import {
 import type { CollectorTarget } from '../discovery/collector-target.js';
 import { CollectorCallError, type CollectorFailure } from './collector-failure.js';
 import { NodeHealthRegistry } from './node-health.js';
+import { RawHttpPool, type RawRequest, type RawResponse } from './raw-http.js';
 
 /** Largest JSON answer read from a collector (a list of ~300,000 cores). */
 const MAX_JSON_BYTES = 256 << 20;
 /** Largest error body read to find its message. */
-const MAX_ERROR_BYTES = 64 << 10;
+export const MAX_ERROR_BYTES = 64 << 10;
+/** Read buffer of each download connection (the unit the relay moves data in). */
+export const DOWNLOAD_BUFFER_BYTES = 1 << 20;
 
 export interface CallOptions {
   /** The caller's bearer token, passed on to the collector (undefined: none, NO_TOKENS=1). */
@@ -29,8 +32,6 @@ export interface OpenOptions {
   method: 'GET' | 'HEAD';
   path: string;
   headers: OutgoingHttpHeaders;
-  /** 'api' for small JSON calls, 'download' for streams (separate socket pools). */
-  pool: 'api' | 'download';
   signal?: AbortSignal;
 }
 
@@ -81,22 +82,34 @@ export function readBody(res: IncomingMessage, max: number): Promise<Buffer> {
 }
 
 /**
- * HTTP to the collectors over keep-alive connection pools (node:http, no buffering of
- * downloads). Every JSON call has a deadline; nothing here ever builds a URL from user input:
- * targets come from discovery, paths from validated parameters.
+ * HTTP to the collectors over keep-alive connections: a node:http Agent for the JSON calls (each
+ * with a deadline), the raw relay pool for downloads. Nothing here ever builds a URL from user
+ * input: targets come from discovery, paths from validated parameters.
  */
 @Injectable()
 export class CollectorClient implements OnApplicationShutdown {
-  private readonly agents = {
-    api: new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, scheduling: 'lifo' }),
-    download: new Agent({ keepAlive: true, maxFreeSockets: 4 }),
-  };
+  private readonly agent = new Agent({
+    keepAlive: true,
+    maxSockets: 64,
+    maxFreeSockets: 16,
+    scheduling: 'lifo',
+  });
+  private readonly downloads = new RawHttpPool({
+    bufferSize: DOWNLOAD_BUFFER_BYTES,
+    maxIdlePerHost: 4,
+    idleTimeoutMs: 4000,
+  });
 
   constructor(private readonly health: NodeHealthRegistry) {}
 
   onApplicationShutdown(): void {
-    this.agents.api.destroy();
-    this.agents.download.destroy();
+    this.agent.destroy();
+    this.downloads.destroy();
+  }
+
+  /** Sends a download request on a kept-alive relay connection; resolves with the head. */
+  openDownload(base: string, req: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
+    return this.downloads.request(new URL(base), req, signal);
   }
 
   /**
@@ -109,7 +122,7 @@ export class CollectorClient implements OnApplicationShutdown {
     const attempt = (retry: boolean): Promise<IncomingMessage> =>
       new Promise((resolve, reject) => {
         const req = request({
-          agent: this.agents[options.pool],
+          agent: this.agent,
           protocol: 'http:',
           hostname: url.hostname.replace(/^\[|\]$/g, ''),
           port: url.port || 80,
@@ -140,8 +153,20 @@ export class CollectorClient implements OnApplicationShutdown {
    * CallerGoneError. Records the outcome in the node's health.
    */
   async getJson(target: CollectorTarget, path: string, options: CallOptions): Promise<unknown> {
+    const body = await this.getBody(target, path, options);
     try {
-      const result = await this.getJsonOnce(target, path, options);
+      return JSON.parse(body.toString('utf8')) as unknown;
+    } catch {
+      const failure: CollectorFailure = { kind: 'bad-answer', message: 'not JSON' };
+      this.health.failed(target.node, failure);
+      throw new CollectorCallError(target.node, failure);
+    }
+  }
+
+  /** Like getJson, but the 200 answer's bytes as they came (the list: scanned, not parsed). */
+  async getBody(target: CollectorTarget, path: string, options: CallOptions): Promise<Buffer> {
+    try {
+      const result = await this.getBodyOnce(target, path, options);
       this.health.answered(target.node);
       return result;
     } catch (err) {
@@ -150,11 +175,11 @@ export class CollectorClient implements OnApplicationShutdown {
     }
   }
 
-  private async getJsonOnce(
+  private async getBodyOnce(
     target: CollectorTarget,
     path: string,
     options: CallOptions,
-  ): Promise<unknown> {
+  ): Promise<Buffer> {
     const fail = (failure: CollectorFailure): CollectorCallError =>
       new CollectorCallError(target.node, failure);
     if (!target.ready || !target.url) {
@@ -170,7 +195,6 @@ export class CollectorClient implements OnApplicationShutdown {
         method: 'GET',
         path,
         headers: requestHeaders(options.token, { accept: 'application/json' }),
-        pool: 'api',
         signal,
       });
       status = res.statusCode ?? 0;
@@ -189,19 +213,15 @@ export class CollectorClient implements OnApplicationShutdown {
         wwwAuthenticate: headers['www-authenticate'],
       });
     }
-    try {
-      return JSON.parse(body.toString('utf8')) as unknown;
-    } catch {
-      throw fail({ kind: 'bad-answer', message: 'not JSON' });
-    }
+    return body;
   }
 }
 
 /** Headers of every request to a collector: the caller's token (never logged) and ours. */
 export function requestHeaders(
   token: string | undefined,
-  extra: OutgoingHttpHeaders = {},
-): OutgoingHttpHeaders {
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     'user-agent': 'koredump-aggregator',
     ...extra,

@@ -1,11 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { CollectorTarget } from '../discovery/collector-target.js';
-import { CollectorClient, errorMessage, readBody, requestHeaders } from './collector-client.js';
+import {
+  CollectorClient,
+  errorMessage,
+  MAX_ERROR_BYTES,
+  requestHeaders,
+} from './collector-client.js';
 import { CollectorCallError, type CollectorFailure } from './collector-failure.js';
 import { NodeHealthRegistry } from './node-health.js';
+import { RawHttpError, type RawResponse } from './raw-http.js';
 
 /** Request headers passed on to the collector: conditionals and the byte range. */
 export const FORWARDED_REQUEST_HEADERS = [
@@ -74,10 +79,10 @@ export class DownloadProxy {
     if (!target.ready || !target.url) {
       throw fail({ kind: 'not-ready', reason: target.reason ?? 'collector not ready' });
     }
-    const headers: OutgoingHttpHeaders = {};
+    const headers: Record<string, string> = {};
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = req.headers[name];
-      if (typeof value === 'string') headers[name] = value;
+      if (typeof value === 'string' && !/[\r\n\0]/.test(value)) headers[name] = value;
     }
     const path = `/apiv1/cores/download/${encodeURIComponent(d.id)}${d.decompress ? '?decompress=true' : ''}`;
 
@@ -88,62 +93,51 @@ export class DownloadProxy {
     };
     res.on('close', onClose);
     const headerTimer = setTimeout(() => cancel.abort(new Error('timeout')), d.headerTimeoutMs);
-    let upstream: IncomingMessage;
+    let upstream: RawResponse;
     try {
-      upstream = await this.client.open(target.url, {
-        method: d.method,
-        path,
-        headers: requestHeaders(d.token, headers),
-        pool: 'download',
-        signal: cancel.signal,
-      });
+      upstream = await this.client.openDownload(
+        target.url,
+        { method: d.method, path, headers: requestHeaders(d.token, headers) },
+        cancel.signal,
+      );
     } catch (err) {
       res.off('close', onClose);
-      if (res.destroyed || (cancel.signal.aborted && !isTimeout(cancel.signal))) {
-        return; // the client left before the collector answered
-      }
       if (isTimeout(cancel.signal)) throw fail({ kind: 'timeout', ms: d.headerTimeoutMs });
-      throw fail({
-        kind: 'unreachable',
-        code: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
-      });
+      if (cancel.signal.aborted || res.destroyed) return; // the client left first
+      const code = (err as NodeJS.ErrnoException).code;
+      if (err instanceof RawHttpError && code?.startsWith('HPE_')) {
+        throw fail({ kind: 'bad-answer', message: err.message });
+      }
+      throw fail({ kind: 'unreachable', code: code ?? (err as Error).message });
     } finally {
       clearTimeout(headerTimer);
     }
 
-    const status = upstream.statusCode ?? 0;
-    if (!PASSED_THROUGH.has(status)) {
+    if (!PASSED_THROUGH.has(upstream.status)) {
       res.off('close', onClose);
-      let body: Buffer;
-      try {
-        body = await readBody(upstream, 64 << 10);
-      } catch {
-        body = Buffer.alloc(0);
-      }
+      const body = await upstream.readBody(MAX_ERROR_BYTES).catch(() => Buffer.alloc(0));
       throw fail({
         kind: 'http',
-        status,
+        status: upstream.status,
         message: errorMessage(body),
         wwwAuthenticate: upstream.headers['www-authenticate'],
       });
     }
     this.health.answered(target.node);
 
-    const out: Record<string, string | string[]> = {};
+    const out: Record<string, string> = {};
     for (const name of FORWARDED_RESPONSE_HEADERS) {
       const value = upstream.headers[name];
-      if (value !== undefined) out[name] = value;
+      if (value !== undefined) out[canonical(name)] = value;
     }
-    res.writeHead(status, out);
-    if (d.method === 'HEAD' || status === 304) {
-      upstream.resume();
-      res.end();
-      return;
-    }
+    res.writeHead(upstream.status, out);
     res.flushHeaders();
     try {
-      // Backpressure both ways: a slow client slows the collector, never fills our memory.
-      await pipeline(upstream, res);
+      // Backpressure: the next read from the collector waits until the client took this one.
+      await upstream.pipeBody((chunk, done) => {
+        res.write(chunk, (err) => done(err));
+      });
+      await new Promise<void>((resolve) => res.end(resolve));
     } catch (err) {
       if (!cancel.signal.aborted && !res.destroyed) {
         const message = (err as Error).message;
@@ -161,4 +155,11 @@ export class DownloadProxy {
 
 function isTimeout(signal: AbortSignal): boolean {
   return signal.aborted && signal.reason instanceof Error && signal.reason.message === 'timeout';
+}
+
+/** `content-length` -> `Content-Length`, as the rest of our responses spell headers. */
+function canonical(name: string): string {
+  return name === 'etag'
+    ? 'ETag'
+    : name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 }

@@ -29,7 +29,7 @@ import {
 } from '../collectors/collector-failure.js';
 import { DownloadProxy } from '../collectors/download-proxy.js';
 import { callerSignal, callerToken } from '../request-context.js';
-import { checkCoreId, CoresService } from './cores.service.js';
+import { checkCoreId, CoresService, listBody } from './cores.service.js';
 import { AggregatorListQueryDto, DownloadQueryDto } from './dto/list-cores.query.js';
 import { leftOutWarning } from './warning.js';
 
@@ -119,7 +119,7 @@ export class CoresController {
       res.setHeader('X-Next-Cursor', result.next);
       res.setHeader('Link', `<?${nextQuery(query, result.next)}>; rel="next"`);
     }
-    const body = Buffer.from(JSON.stringify(result.items));
+    const body = listBody(result.items);
     return new StreamableFile(body, {
       type: 'application/json; charset=utf-8',
       length: body.length,

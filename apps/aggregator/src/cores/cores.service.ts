@@ -8,6 +8,7 @@ import { isValidCoreId } from '@koredump/coredump';
 
 import { AggregatorConfig } from '../aggregator.config.js';
 import { CollectorClient } from '../collectors/collector-client.js';
+import { NodeHealthRegistry } from '../collectors/node-health.js';
 import {
   allFailedException,
   CollectorCallError,
@@ -20,6 +21,7 @@ import type { CollectorTarget } from '../discovery/collector-target.js';
 import { isValidNodeName } from '../names.js';
 import { FORWARDED_LIST_PARAMS, type AggregatorListQueryDto } from './dto/list-cores.query.js';
 import { compareKeys, decodeCursor, encodeCursor, mergePage, type ListKey } from './list-order.js';
+import { scanRecords } from './record-scan.js';
 import { leftOutSummary } from './warning.js';
 
 /** The collector's largest accepted limit. */
@@ -27,7 +29,10 @@ const COLLECTOR_MAX_LIMIT = 1_000_000;
 /** Re-asks of one node when many of its cores share the cursor's millisecond. */
 const MAX_ATTEMPTS = 4;
 
-export type CoreItem = ListKey & Record<string, unknown>;
+/** One record of the list: its sort key and its JSON. */
+export interface CoreItem extends ListKey {
+  json: Buffer;
+}
 
 export interface LeftOut {
   node: string;
@@ -76,6 +81,7 @@ export class CoresService {
     private readonly config: AggregatorConfig,
     private readonly directory: CollectorDirectory,
     private readonly client: CollectorClient,
+    private readonly health: NodeHealthRegistry,
   ) {}
 
   /** The discovered collector of a node: 400 for a malformed name, 404 for an unknown node. */
@@ -167,11 +173,11 @@ export class CoresService {
       const q = new URLSearchParams(params);
       if (ask !== undefined) q.set('limit', String(ask));
       const qs = q.toString();
-      const body = await this.client.getJson(target, `/apiv1/cores${qs ? `?${qs}` : ''}`, {
+      const answer = await this.client.getBody(target, `/apiv1/cores${qs ? `?${qs}` : ''}`, {
         ...call,
         timeoutMs: Math.max(1, deadline - Date.now()),
       });
-      const items = this.items(target, body);
+      const items = this.items(target, answer);
       const kept = after ? items.filter((i) => compareKeys(i, after) > 0) : items;
       const complete =
         ask === undefined ||
@@ -184,12 +190,32 @@ export class CoresService {
     }
   }
 
-  /** Checks a collector's list answer and stamps each record with the node it is routed by. */
-  private items(target: CollectorTarget, body: unknown): CoreItem[] {
-    const bad = (message: string): CollectorCallError =>
-      new CollectorCallError(target.node, { kind: 'bad-answer', message });
-    if (!Array.isArray(body)) throw bad('the list is not a JSON array');
-    for (const item of body as unknown[]) {
+  /**
+   * The records of a collector's list answer, each with the node it is routed by: `node` is the
+   * name downloads and metadata use (the pod's spec.nodeName), whatever the collector calls it.
+   */
+  private items(target: CollectorTarget, answer: Buffer): CoreItem[] {
+    const scanned = scanRecords(answer);
+    if (scanned) {
+      return scanned.map((r) => ({
+        timestamp: r.timestamp,
+        id: r.id,
+        node: target.node,
+        json:
+          r.node === target.node
+            ? r.json
+            : withNode(JSON.parse(r.json.toString('utf8')), target.node),
+      }));
+    }
+    // Not the compact shape the scanner expects: parse it and check each record.
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.toString('utf8'));
+    } catch {
+      throw this.bad(target, 'the list is not JSON');
+    }
+    if (!Array.isArray(body)) throw this.bad(target, 'the list is not a JSON array');
+    return (body as unknown[]).map((item) => {
       const r = item as Record<string, unknown> | null;
       if (
         typeof r !== 'object' ||
@@ -197,12 +223,21 @@ export class CoresService {
         typeof r.id !== 'string' ||
         typeof r.timestamp !== 'number'
       ) {
-        throw bad('a list entry has no id or timestamp');
+        throw this.bad(target, 'a list entry has no id or timestamp');
       }
-      // `node` is the name downloads and metadata are routed by (the pod's spec.nodeName).
-      r.node = target.node;
-    }
-    return body as CoreItem[];
+      return {
+        timestamp: r.timestamp,
+        id: r.id,
+        node: target.node,
+        json: withNode(r, target.node),
+      };
+    });
+  }
+
+  private bad(target: CollectorTarget, message: string): CollectorCallError {
+    const failure: CollectorFailure = { kind: 'bad-answer', message };
+    this.health.failed(target.node, failure);
+    return new CollectorCallError(target.node, failure);
   }
 
   private cursor(cursor: string): ListKey {
@@ -222,4 +257,25 @@ export class CoresService {
       );
     }
   }
+}
+
+function withNode(record: unknown, node: string): Buffer {
+  return Buffer.from(JSON.stringify({ ...(record as Record<string, unknown>), node }));
+}
+
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
+/** The JSON array of the items' records, assembled with one copy. */
+export function listBody(items: readonly CoreItem[]): Buffer {
+  const parts: Buffer[] = [OPEN];
+  let length = 2 + Math.max(0, items.length - 1);
+  items.forEach((item, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(item.json);
+    length += item.json.length;
+  });
+  parts.push(CLOSE);
+  return Buffer.concat(parts, length);
 }

@@ -1,8 +1,7 @@
-import type { CoreRecord } from '../core-record.js';
+import { displayText, type CoreRecord } from '../core-record.js';
 import { PLAIN, type Style } from './style.js';
 
-const text = (v: unknown): string =>
-  v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string);
+const text = (v: unknown): string => displayText(v) ?? '';
 
 /**
  * The original koredumpctl's `list` layout (0.4.0), one YAML-like block per core; missing values

@@ -1,21 +1,14 @@
-import { crashTime, type CoreRecord } from '../core-record.js';
+import { crashTime, displayText, type CoreRecord } from '../core-record.js';
 import { PLAIN, type Style } from './style.js';
 import { formatSize, formatTimestampLong } from './units.js';
 
-/** A journal field value as text: strings as they are, `{base64}` decoded when printable. */
+/** A journal field value as text; binary that is not text is summarised. */
 function fieldText(v: unknown): string | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  if (Array.isArray(v)) return v.map((x) => fieldText(x) ?? '').join('\n');
-  if (typeof v === 'object') {
-    const b64 = (v as { base64?: unknown }).base64;
-    if (typeof b64 === 'string') {
-      const text = Buffer.from(b64, 'base64').toString('latin1');
-      // eslint-disable-next-line no-control-regex
-      return /^[\x09\x0a\x0d\x20-\x7e\xa0-\xff]*$/.test(text) ? text : `(binary, ${b64.length} base64 chars)`;
-    }
-    return JSON.stringify(v);
-  }
-  return String(v as string);
+  const t = displayText(v);
+  if (t === undefined || t === '') return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x08\x0e-\x1f\x7f]/.test(t)) return `(binary, ${t.length} bytes)`;
+  return t;
 }
 
 const LABEL_WIDTH = 14;
@@ -24,7 +17,11 @@ const LABEL_WIDTH = 14;
  * `info`: the full record, readable, in coredumpctl's layout (right-aligned labels, the journal
  * MESSAGE with its stack trace last), plus where the core came from in the cluster.
  */
-export function formatInfo(core: CoreRecord, style: Style = PLAIN, now: number = Date.now()): string {
+export function formatInfo(
+  core: CoreRecord,
+  style: Style = PLAIN,
+  now: number = Date.now(),
+): string {
   const lines: string[] = [];
   const add = (label: string, value: string | undefined): void => {
     if (value === undefined || value === '') return;
@@ -35,12 +32,22 @@ export function formatInfo(core: CoreRecord, style: Style = PLAIN, now: number =
   const f = (name: string): string | undefined => fieldText(core[name]);
   const host = f('hostname');
   add('Core ID', core.id);
-  add('Node', core.node !== undefined ? `${core.node}${host && host !== core.node ? ` (host ${host})` : ''}` : host);
+  add(
+    'Node',
+    core.node !== undefined
+      ? `${core.node}${host && host !== core.node ? ` (host ${host})` : ''}`
+      : host,
+  );
   add('Namespace', core.namespace);
   add('Pod', core.pod);
   add('Container', core.container);
   const imageID = f('imageID');
-  add('Image', core.image ?? core.image_name ? `${core.image ?? core.image_name}${imageID ? ` (${imageID})` : ''}` : undefined);
+  add(
+    'Image',
+    (core.image ?? core.image_name)
+      ? `${core.image ?? core.image_name}${imageID ? ` (${imageID})` : ''}`
+      : undefined,
+  );
   if (core.workload?.kind || core.workload?.name) {
     add('Workload', `${core.workload.kind ?? '?'}/${core.workload.name ?? '?'}`);
   }
@@ -48,12 +55,18 @@ export function formatInfo(core: CoreRecord, style: Style = PLAIN, now: number =
   add('Container ID', f('containerID'));
   add('Attribution', core.attribution?.source);
   const comm = f('COREDUMP_COMM');
-  add('PID', f('COREDUMP_PID') !== undefined ? `${f('COREDUMP_PID')}${comm ? ` (${comm})` : ''}` : undefined);
+  add(
+    'PID',
+    f('COREDUMP_PID') !== undefined ? `${f('COREDUMP_PID')}${comm ? ` (${comm})` : ''}` : undefined,
+  );
   add('UID', f('COREDUMP_UID'));
   add('GID', f('COREDUMP_GID'));
   const sigName = f('COREDUMP_SIGNAL_NAME');
   const sig = f('COREDUMP_SIGNAL');
-  add('Signal', sig !== undefined ? `${sig}${sigName ? ` (${sigName.replace(/^SIG/, '')})` : ''}` : sigName);
+  add(
+    'Signal',
+    sig !== undefined ? `${sig}${sigName ? ` (${sigName.replace(/^SIG/, '')})` : ''}` : sigName,
+  );
   const t = crashTime(core);
   add('Timestamp', t !== undefined ? formatTimestampLong(t, now) : f('COREDUMP_TIMESTAMP'));
   add('Command Line', f('COREDUMP_CMDLINE'));

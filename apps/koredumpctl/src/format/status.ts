@@ -1,3 +1,4 @@
+import { displayText } from '../core-record.js';
 import { PLAIN, type Style } from './style.js';
 
 /** One collector as the CLI shows it, whatever shape the API used. */
@@ -27,7 +28,7 @@ export function parseNodes(body: unknown): NodeStatus[] {
     if (Array.isArray(nodes)) items = nodes;
     else {
       items = Object.entries(body as Record<string, unknown>).map(([node, v]) =>
-        v && typeof v === 'object' ? { node, ...(v as object) } : { node, status: v },
+        v && typeof v === 'object' ? { node, ...v } : { node, status: v },
       );
     }
   }
@@ -52,7 +53,7 @@ export function parseNodes(body: unknown): NodeStatus[] {
               ? (err as { message: string }).message
               : JSON.stringify(err);
       return {
-        node: String(pick(o, 'node', 'name', 'nodeName') ?? '?'),
+        node: displayText(pick(o, 'node', 'name', 'nodeName')) ?? '?',
         ready,
         cores: typeof cores === 'number' ? cores : Array.isArray(cores) ? cores.length : undefined,
         version: typeof o.version === 'string' ? o.version : undefined,
@@ -74,7 +75,10 @@ export function formatNodes(nodes: readonly NodeStatus[], style: Style = PLAIN):
   const header = ['NODE', 'READY', 'CORES', 'VERSION', 'LAST ERROR'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[], color?: (s: string) => string): string => {
-    const text = cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd();
+    const text = cells
+      .map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c))
+      .join('  ')
+      .trimEnd();
     return color ? color(text) : text;
   };
   return [

@@ -1,15 +1,21 @@
 /** Text styling: ANSI on a terminal, nothing elsewhere (pipes, files, NO_COLOR). */
 export interface Style {
-  bold(s: string): string;
-  dim(s: string): string;
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
+  bold: (s: string) => string;
+  dim: (s: string) => string;
+  red: (s: string) => string;
+  green: (s: string) => string;
+  yellow: (s: string) => string;
 }
 
 const identity = (s: string): string => s;
 
-export const PLAIN: Style = { bold: identity, dim: identity, red: identity, green: identity, yellow: identity };
+export const PLAIN: Style = {
+  bold: identity,
+  dim: identity,
+  red: identity,
+  green: identity,
+  yellow: identity,
+};
 
 const sgr =
   (on: number, off: number) =>

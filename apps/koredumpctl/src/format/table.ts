@@ -1,4 +1,4 @@
-import { crashTime, type CoreRecord } from '../core-record.js';
+import { crashTime, displayText, type CoreRecord } from '../core-record.js';
 import { formatLocalTime, formatSize } from './units.js';
 
 export interface Column {
@@ -9,8 +9,10 @@ export interface Column {
   align?: 'right';
 }
 
-const str = (v: unknown): string =>
-  v === undefined || v === null || v === '' ? '-' : String(v as string);
+const str = (v: unknown): string => {
+  const t = displayText(v);
+  return t === undefined || t === '' ? '-' : t.replace(/\s+/g, ' ');
+};
 
 const signal = (c: CoreRecord): string =>
   c.COREDUMP_SIGNAL_NAME ?? (c.COREDUMP_SIGNAL !== undefined ? String(c.COREDUMP_SIGNAL) : '-');

@@ -1,4 +1,10 @@
-import { crashTime, fieldValue, sortOldestFirst, type CoreRecord } from '../core-record.js';
+import {
+  crashTime,
+  displayText,
+  fieldValue,
+  sortOldestFirst,
+  type CoreRecord,
+} from '../core-record.js';
 import { parseSignal, signalMatches, type SignalSpec } from './signal.js';
 
 /** What the user asked for: filter flags plus coredumpctl-style MATCH arguments. */
@@ -39,11 +45,14 @@ const FLAG_FIELDS = {
 
 /**
  * A MATCH argument as coredumpctl reads it: `FIELD=value` matches that field, a number the PID,
- * something with a `/` the executable path, anything else the command name (COMM).
+ * something with a `/` the executable path, anything else the command name (COMM). A core id
+ * (`core.app.1000.<boot id>.4242.1767225601000000.zst`) matches that core.
  */
 export function parseMatch(arg: string): { field: string; value: string } {
   const eq = /^([A-Za-z_][A-Za-z0-9_.]*)=(.*)$/s.exec(arg);
   if (eq) return { field: eq[1], value: eq[2] };
+  // A core id as systemd-coredump names files: core.COMM.UID.BOOTID.PID.USEC[.zst|.lz4|.xz]
+  if (/^core\.[^/]*\.\d+\.[0-9a-f]{32}\.\d+\.\d+/.test(arg)) return { field: 'id', value: arg };
   if (/^\d+$/.test(arg)) return { field: 'COREDUMP_PID', value: arg };
   if (arg.includes('/')) return { field: 'COREDUMP_EXE', value: arg };
   return { field: 'COREDUMP_COMM', value: arg };
@@ -81,13 +90,16 @@ export function buildFilter(q: CoreQuery): CoreFilter {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's');
 }
 
 function valueMatches(actual: unknown, wanted: string): boolean {
   if (actual === undefined || actual === null) return wanted === '';
-  const text = typeof actual === 'object' ? JSON.stringify(actual) : String(actual as string);
+  const text = typeof actual === 'object' ? JSON.stringify(actual) : (displayText(actual) ?? '');
   if (text === wanted) return true;
   return /[*?]/.test(wanted) && globToRegExp(wanted).test(text);
 }

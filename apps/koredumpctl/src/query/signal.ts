@@ -24,7 +24,9 @@ export function parseSignal(input: string): SignalSpec {
   for (let n = 1; n <= 64; n++) {
     if (signalName(n) === name) return { number: n, name };
   }
-  throw new Error(`unknown signal "${input}" (use a number like 11 or a name like SIGSEGV or segv)`);
+  throw new Error(
+    `unknown signal "${input}" (use a number like 11 or a name like SIGSEGV or segv)`,
+  );
 }
 
 /** True when the record's signal is this one (by name when the record has one, else by number). */

@@ -59,7 +59,8 @@ export function parseTime(input: string, now: Date = new Date()): Date {
     if (ok) return new Date(now.getTime() - ms);
   }
 
-  const local = /^(\d{4})-(\d{2})-(\d{2})(?:[ t](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$/.exec(s);
+  const local =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[ t](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$/.exec(s);
   if (local) {
     const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '0'] = local;
     const date = new Date(
@@ -71,7 +72,13 @@ export function parseTime(input: string, now: Date = new Date()): Date {
       Number(sec),
       Math.round(Number(`0.${frac}`) * 1000),
     );
-    if (!Number.isNaN(date.getTime())) return date;
+    const valid =
+      date.getMonth() === Number(mo) - 1 &&
+      date.getDate() === Number(d) &&
+      date.getHours() === Number(h) &&
+      date.getMinutes() === Number(mi) &&
+      Number(sec) < 60;
+    if (valid) return date;
   }
   if (/^\d{4}-\d{2}-\d{2}t[\d:.]+(z|[+-]\d{2}:?\d{2})$/.test(s)) {
     const t = Date.parse(input.trim());

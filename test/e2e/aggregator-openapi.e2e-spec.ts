@@ -1,0 +1,82 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { aggregatorOpenApi, createAggregatorApp } from '../../apps/aggregator/src/bootstrap.js';
+import { loadAggregatorConfig } from '../../apps/aggregator/src/aggregator.config.js';
+
+const CHECKED_IN = join(__dirname, '../../openapi/aggregator.json');
+const COLLECTOR = join(__dirname, '../../openapi/node-collector.json');
+
+type Doc = {
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] } & Op>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+};
+type Op = { security?: unknown; responses: Record<string, unknown> };
+
+describe('aggregator OpenAPI contract', () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    app = await createAggregatorApp(
+      loadAggregatorConfig({ FAKE_K8S: '1', KOREDUMP_COLLECTORS: 'openapi=http://127.0.0.1:5001' }),
+      ['error'],
+    );
+  });
+  afterAll(() => app.close());
+
+  it('matches the checked-in openapi/aggregator.json (run `npm run openapi` after API changes)', () => {
+    const generated = JSON.parse(JSON.stringify(aggregatorOpenApi(app)));
+    expect(generated).toEqual(JSON.parse(readFileSync(CHECKED_IN, 'utf8')));
+  });
+
+  it('is a valid OpenAPI document documenting every route, its errors and the bearer scheme', async () => {
+    const doc = JSON.parse(readFileSync(CHECKED_IN, 'utf8')) as Doc;
+    await SwaggerParser.validate(structuredClone(doc) as never);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/apiv1/cores',
+      '/apiv1/cores/download/{node}/{id}',
+      '/apiv1/cores/metadata/{node}/{id}',
+      '/apiv1/nodes',
+      '/healthz',
+      '/readyz',
+    ]);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const path of [
+      '/apiv1/cores',
+      '/apiv1/cores/download/{node}/{id}',
+      '/apiv1/cores/metadata/{node}/{id}',
+      '/apiv1/nodes',
+    ]) {
+      const op = doc.paths[path].get;
+      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '401', '503']));
+    }
+    for (const path of ['/apiv1/cores/download/{node}/{id}', '/apiv1/cores/metadata/{node}/{id}']) {
+      expect(Object.keys(doc.paths[path].get.responses)).toEqual(
+        expect.arrayContaining(['400', '403', '404', '502', '504']),
+      );
+    }
+    expect(Object.keys(doc.paths['/apiv1/cores/download/{node}/{id}'].get.responses)).toEqual(
+      expect.arrayContaining(['206', '304', '416']),
+    );
+    expect(doc.paths['/healthz'].get.security).toBeUndefined();
+  });
+
+  it('accepts every list parameter of the collector, with the same schema, plus node and cursor', () => {
+    const doc = JSON.parse(readFileSync(CHECKED_IN, 'utf8')) as Doc;
+    const collector = JSON.parse(readFileSync(COLLECTOR, 'utf8')) as Doc;
+    const params = (d: Doc) =>
+      Object.fromEntries((d.paths['/apiv1/cores'].get.parameters ?? []).map((p) => [p.name, p]));
+    const ours = params(doc);
+    const theirs = params(collector);
+    for (const [name, p] of Object.entries(theirs)) expect(ours[name]).toEqual(p);
+    expect(Object.keys(ours).sort()).toEqual([...Object.keys(theirs), 'cursor', 'node'].sort());
+    // Records are the collector's, unchanged.
+    expect(doc.components.schemas.CoreSummaryDto).toEqual(
+      collector.components.schemas.CoreSummaryDto,
+    );
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * koredumpctl on a real crash: real systemd-coredump + journald on this host, the BUILT collector
+ * on the real coredump directory and journal, the BUILT aggregator, the bundled CLI as a process.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+import type { CoreRecord } from '../../apps/koredumpctl/src/core-record.js';
+import { startCoredumpHost, type CoredumpHost } from '../support/coredump-host.js';
+import { buildCrasher, coredumpctlDump, crash, type CrashResult } from '../support/crasher.js';
+import { sha256File } from '../support/exec.js';
+import {
+  cliEnv,
+  ensureCliBundle,
+  runBundled,
+  startKoredumpStack,
+  type KoredumpStack,
+} from '../support/koredumpctl.js';
+
+jest.setTimeout(60_000);
+
+const NODE = 'real-node';
+
+describe('koredumpctl on a real crash (systemd-coredump, built collector and aggregator)', () => {
+  let host: CoredumpHost;
+  let work: string;
+  let stack: KoredumpStack;
+  let result: CrashResult;
+  let id: string;
+  let dumped: string;
+  const env = (vars: Record<string, string> = {}): NodeJS.ProcessEnv =>
+    cliEnv({ KOREDUMP_URL: stack.url, ...vars });
+
+  beforeAll(async () => {
+    host = await startCoredumpHost();
+    work = await mkdtemp(join(tmpdir(), 'koredumpctl-real-'));
+    const [crasher] = await Promise.all([buildCrasher(work), ensureCliBundle()]);
+    stack = await startKoredumpStack({ node: NODE });
+    result = await crash(crasher, { sizeMiB: 8, comm: 'kd-ctl-crash' });
+    id = basename(result.coreFile);
+    // listed with its journal entry merged (the stack trace is in MESSAGE)
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const cores = (await (await fetch(`${stack.url}/apiv1/cores`)).json()) as CoreRecord[];
+      if (cores.some((c) => c.id === id && c.COREDUMP_EXE !== undefined)) break;
+      if (Date.now() > end) {
+        throw new Error(`${id} not listed: ${JSON.stringify(cores).slice(0, 400)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    dumped = join(work, 'coredumpctl.dump');
+    await coredumpctlDump(result.pid, dumped);
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await host?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('list -1 -o json shows the crash as the API does', async () => {
+    const r = await runBundled(['list', '-o', 'json', '-1', 'kd-ctl-crash'], { env: env() });
+    expect(r.code).toBe(0);
+    const core = JSON.parse(r.stdout) as CoreRecord;
+    expect(core).toMatchObject({
+      id,
+      node: NODE,
+      COREDUMP_PID: result.pid,
+      COREDUMP_COMM: 'kd-ctl-crash',
+      COREDUMP_SIGNAL_NAME: 'SIGSEGV',
+    });
+    const api = (await (await fetch(`${stack.url}/apiv1/cores`)).json()) as CoreRecord[];
+    expect(core).toEqual(api.find((c) => c.id === id));
+  });
+
+  it('get -d: the core has the sha256 of the node file; the decompressed core equals `coredumpctl dump`', async () => {
+    const out = join(work, 'get');
+    const r = await runBundled(['get', '-1', '-d', '-O', out, String(result.pid)], { env: env() });
+    expect(r.code).toBe(0);
+    expect(await sha256File(join(out, id))).toBe(await sha256File(result.coreFile));
+    const plainName = id.replace(/\.(zst|lz4|xz)$/, '');
+    expect((await stat(join(out, plainName))).size).toBeGreaterThan(8 << 20);
+    expect(await sha256File(join(out, plainName))).toBe(await sha256File(dumped));
+    const meta = JSON.parse(await readFile(join(out, `${plainName}.json`), 'utf8')) as CoreRecord;
+    expect(meta).toMatchObject({
+      id,
+      COREDUMP_PID: result.pid,
+      COREDUMP_FILENAME: result.coreFile,
+    });
+  });
+
+  it('info prints the stack trace systemd-coredump put in MESSAGE', async () => {
+    const r = await runBundled(['info', 'kd-ctl-crash'], { env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`           PID: ${result.pid} (kd-ctl-crash)\n`);
+    expect(r.stdout).toContain(`        Signal: 11 (SEGV)\n`);
+    expect(r.stdout).toContain(`    Executable: ${result.exe}\n`);
+    expect(r.stdout).toMatch(/Message: Process \d+ \(kd-ctl-crash\) of user 0 dumped core\.\n/);
+    expect(r.stdout).toMatch(/Stack trace of thread \d+:\n/);
+  });
+
+  it('debug runs gdb on the cached, decompressed core with the executable', async () => {
+    const cache = join(work, 'cache');
+    await mkdir(cache);
+    const r = await runBundled(['debug', 'kd-ctl-crash', '-A', '-batch -ex bt'], {
+      env: env({ XDG_CACHE_HOME: cache }),
+    });
+    expect(r.code).toBe(0);
+    const cached = join(cache, 'koredump', NODE, id.replace(/\.(zst|lz4|xz)$/, ''));
+    expect(r.stderr).toContain(`Saved ${cached} (`);
+    expect(await sha256File(cached)).toBe(await sha256File(dumped));
+    // gdb read the core of our program and printed its backtrace
+    expect(r.stdout).toMatch(/Core was generated by `.*kd-ctl-crash/);
+    expect(r.stdout).toMatch(/Program terminated with signal SIGSEGV/);
+    expect(r.stdout).toMatch(/#0 +main \(argc=3, /); // symbols: the executable was passed
+    const again = await runBundled(['debug', 'kd-ctl-crash', '-A', '-batch -ex bt'], {
+      env: env({ XDG_CACHE_HOME: cache }),
+    });
+    expect(again.stderr).toContain(`Using cached ${cached}`);
+  });
+});
