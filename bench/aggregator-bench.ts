@@ -820,6 +820,8 @@ async function main(): Promise<void> {
     '## Notes',
     '',
     '- Rows with 50 nodes use lightweight collectors: one node:http process per node serving a fixed JSON array of 200 records (the records a built collector listed in the 1-node row). Rows with 1 and 10 nodes use built collectors over real journal files.',
+    '- A2 targets the sequential p99 (one client); with 4 clients at once the answers of 10,000 records (7 MB each) compete for the same 2 CPUs as the 49 collector processes, the aggregator and the client, which the 4-concurrent figures show.',
+    "- A4's core is a sparse file (4 GiB of holes, no disk needed): its MiB/s reflect the collector reading holes, not the relay; A3 is the throughput figure.",
     ...notes.map((n) => `- ${n.replace(/\n/g, '\n  ')}`),
     `- at end: ${loadInfo()}`,
     '',

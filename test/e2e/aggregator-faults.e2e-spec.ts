@@ -285,18 +285,18 @@ describe('aggregator with collectors that fail', () => {
   });
 
   it('cancels the upstream request when the client goes away before the answer', async () => {
-    expect(hung.open()).toBe(0);
+    await until('earlier connections to the hung collector closed', () => hung.open() === 0);
     const controller = new AbortController();
+    const t0 = Date.now();
     const pending = fetch(`${agg.url}/apiv1/cores/download/node-hung/${CORE}`, {
       signal: controller.signal,
     }).catch(() => 'aborted');
     await until('request reached the hung collector', () => hung.open() === 1, 900);
     controller.abort();
     expect(await pending).toBe('aborted');
-    // Well before the 1000 ms header deadline would have closed it.
-    const t0 = Date.now();
-    await until('upstream connection closed', () => hung.open() === 0, 900);
-    expect(Date.now() - t0).toBeLessThan(500);
+    await until('upstream connection closed', () => hung.open() === 0, 2000);
+    // Closed because the client left, not by the 1000 ms header deadline.
+    expect(Date.now() - t0).toBeLessThan(DEADLINE_MS);
   });
 
   it.each([

@@ -14,6 +14,8 @@ import { RawHttpPool, type RawRequest, type RawResponse } from './raw-http.js';
 
 /** Largest JSON answer read from a collector (a list of ~300,000 cores). */
 const MAX_JSON_BYTES = 256 << 20;
+/** Dead kept-alive connections skipped before a request counts as failed. */
+const MAX_REUSE_RETRIES = 4;
 /** Largest error body read to find its message. */
 export const MAX_ERROR_BYTES = 64 << 10;
 /** Read buffer of each download connection (the unit the relay moves data in). */
@@ -26,6 +28,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Deadline of the whole exchange. */
   timeoutMs: number;
+  /** The per-node deadline this call is part of, as a timeout names it (default timeoutMs). */
+  deadlineMs?: number;
 }
 
 export interface OpenOptions {
@@ -114,12 +118,12 @@ export class CollectorClient implements OnApplicationShutdown {
 
   /**
    * Sends a request and resolves with the response once its headers arrive. A request on a
-   * reused keep-alive connection that the collector had just closed is retried once (idempotent
-   * GET/HEAD, nothing received yet).
+   * reused keep-alive connection that the collector had closed meanwhile (a restart: every idle
+   * connection is dead) is sent again on another one (idempotent GET, nothing received yet).
    */
   open(base: string, options: OpenOptions): Promise<IncomingMessage> {
     const url = new URL(base);
-    const attempt = (retry: boolean): Promise<IncomingMessage> =>
+    const attempt = (retries: number): Promise<IncomingMessage> =>
       new Promise((resolve, reject) => {
         const req = request({
           agent: this.agent,
@@ -134,17 +138,17 @@ export class CollectorClient implements OnApplicationShutdown {
         req.on('response', resolve);
         req.on('error', (err: NodeJS.ErrnoException) => {
           if (
-            retry &&
+            retries > 0 &&
             req.reusedSocket &&
             (err.code === 'ECONNRESET' || err.code === 'EPIPE') &&
             !options.signal?.aborted
           ) {
-            resolve(attempt(false));
+            resolve(attempt(retries - 1));
           } else reject(err);
         });
         req.end();
       });
-    return attempt(true);
+    return attempt(MAX_REUSE_RETRIES);
   }
 
   /**
@@ -202,7 +206,9 @@ export class CollectorClient implements OnApplicationShutdown {
       body = await readBody(res, status === 200 ? MAX_JSON_BYTES : MAX_ERROR_BYTES);
     } catch (err) {
       if (options.signal?.aborted) throw new CallerGoneError();
-      if (timeout.aborted) throw fail({ kind: 'timeout', ms: options.timeoutMs });
+      if (timeout.aborted) {
+        throw fail({ kind: 'timeout', ms: options.deadlineMs ?? options.timeoutMs });
+      }
       throw fail({ kind: 'unreachable', code: errorCode(err) });
     }
     if (status !== 200) {

@@ -176,6 +176,7 @@ export class CoresService {
       const answer = await this.client.getBody(target, `/apiv1/cores${qs ? `?${qs}` : ''}`, {
         ...call,
         timeoutMs: Math.max(1, deadline - Date.now()),
+        deadlineMs: this.config.nodeTimeoutMs,
       });
       const items = this.items(target, answer);
       const kept = after ? items.filter((i) => compareKeys(i, after) > 0) : items;
