@@ -6,6 +6,7 @@ import { join } from 'node:path';
 
 import { collectorOpenApi, createCollectorApp } from '../../apps/node-collector/src/bootstrap.js';
 import { loadCollectorConfig } from '../../apps/node-collector/src/collector.config.js';
+import { startCollector } from '../support/collector.js';
 
 const CHECKED_IN = join(__dirname, '../../openapi/node-collector.json');
 
@@ -27,6 +28,16 @@ describe('node-collector OpenAPI contract', () => {
   it('matches the checked-in openapi/node-collector.json (run `npm run openapi` after API changes)', () => {
     const generated = JSON.parse(JSON.stringify(collectorOpenApi(app)));
     expect(generated).toEqual(JSON.parse(readFileSync(CHECKED_IN, 'utf8')));
+  });
+
+  it('is what the running collector serves at /openapi.json', async () => {
+    const running = await startCollector({ coreDir: '/nonexistent', nodeName: 'openapi' });
+    try {
+      const served = (await (await fetch(`${running.url}/openapi.json`)).json()) as unknown;
+      expect(served).toEqual(JSON.parse(readFileSync(CHECKED_IN, 'utf8')));
+    } finally {
+      await running.close();
+    }
   });
 
   it('is a valid OpenAPI document documenting every route, its errors and the bearer scheme', async () => {

@@ -53,9 +53,10 @@ export interface DownloadRequest {
 /**
  * One streamed proxy for core downloads: a single upstream request per download (no HEAD
  * first), conditionals and Range forwarded, 200/206/304/416 and their headers passed end to end,
- * backpressure through pipe (memory stays flat whatever the size), the upstream request
- * cancelled when the client goes away, and the client connection destroyed when the upstream
- * fails mid-stream, so a truncated download can never look complete.
+ * backpressure (the next 1 MiB read from the collector waits until the client took the last one,
+ * so memory stays flat whatever the size), the upstream request cancelled when the client goes
+ * away, and the client connection destroyed when the upstream fails mid-stream, so a truncated
+ * download can never look complete.
  */
 @Injectable()
 export class DownloadProxy {

@@ -20,7 +20,7 @@ import { ApiErrorDto } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 // The records are the collector's, passed through unchanged.
-import { CoreRecordDto, CoreSummaryDto } from '../../../node-collector/src/cores/dto/core.dto.js';
+import { CoreRecordDto, CoreSummaryDto } from '@koredump/api';
 import { AggregatorConfig } from '../aggregator.config.js';
 import {
   CollectorCallError,

@@ -1,9 +1,4 @@
-import {
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { PodWatcher } from '@koredump/k8s';
 
@@ -70,7 +65,6 @@ export interface PodDiscoveryOptions {
  * The collector pods, from a list + watch (PodWatcher: reconnects, relists on 410 and every
  * 10 minutes). Every node with a collector pod is known; only Ready pods with an IP are used.
  */
-@Injectable()
 export class PodCollectorDirectory
   extends CollectorDirectory
   implements OnApplicationBootstrap, OnApplicationShutdown

@@ -19,8 +19,8 @@ import type { Request, Response } from 'express';
 
 import { CoreCatalog } from './core-catalog.js';
 import { CoresService } from './cores.service.js';
-import { CoreRecordDto, CoreSummaryDto } from './dto/core.dto.js';
-import { DownloadQueryDto, ListCoresQueryDto } from './dto/list-cores.query.js';
+import { CoreRecordDto, CoreSummaryDto } from '@koredump/api';
+import { DownloadQueryDto, ListCoresQueryDto } from '@koredump/api';
 import { sendCore } from './send-core.js';
 
 const CORE_ID_PARAM = {

@@ -4,7 +4,7 @@ import { isValidCoreId } from '@koredump/coredump';
 
 import { CoreCatalog } from './core-catalog.js';
 import type { CoreRecord } from './core-record.js';
-import type { ListCoresQueryDto } from './dto/list-cores.query.js';
+import type { ListCoresQueryDto } from '@koredump/api';
 
 function signalMatcher(signal: string): (r: CoreRecord) => boolean {
   if (/^\d+$/.test(signal)) {

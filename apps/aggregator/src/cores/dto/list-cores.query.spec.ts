@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { getMetadataStorage } from 'class-validator';
 
-import { ListCoresQueryDto } from '../../../../node-collector/src/cores/dto/list-cores.query.js';
+import { ListCoresQueryDto } from '@koredump/api';
 import { FORWARDED_LIST_PARAMS } from './list-cores.query.js';
 
 describe('forwarded list parameters', () => {

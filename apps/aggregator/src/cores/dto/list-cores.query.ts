@@ -3,7 +3,7 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 // The collector's API contract: the aggregator accepts exactly the collector's list parameters
 // (same names, same validation) and passes records through unchanged.
-import { ListCoresQueryDto } from '../../../../node-collector/src/cores/dto/list-cores.query.js';
+import { ListCoresQueryDto } from '@koredump/api';
 import { MAX_CURSOR_LENGTH } from '../list-order.js';
 
 /** The collector's list parameters the aggregator passes on (limit is worked out per page). */
@@ -42,4 +42,4 @@ export class AggregatorListQueryDto extends ListCoresQueryDto {
   cursor?: string;
 }
 
-export { DownloadQueryDto } from '../../../../node-collector/src/cores/dto/list-cores.query.js';
+export { DownloadQueryDto } from '@koredump/api';

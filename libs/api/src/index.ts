@@ -1,0 +1,3 @@
+/** The REST contract shared by the node-collector, the aggregator and koredumpctl. */
+export * from './core.dto.js';
+export * from './list-cores.query.js';
