@@ -1,26 +1,14 @@
-import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { buildOpenApiDocument, serveOpenApi } from '@koredump/http';
+import type { INestApplication, LogLevel } from '@nestjs/common';
+import { buildOpenApiDocument, createHttpApp, packageVersion, serveOpenApi } from '@koredump/http';
+
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { existsSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { dirname, join } from 'node:path';
 
 import { AggregatorConfig } from './aggregator.config.js';
 import { AggregatorModule } from './aggregator.module.js';
 
-/** The version in the repository's package.json, found upward from here (source and dist alike). */
-function packageVersion(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-    }
-  }
-  return '0.0.0';
-}
+export { listen } from '@koredump/http';
 
-export const AGGREGATOR_VERSION = packageVersion();
+export const AGGREGATOR_VERSION = packageVersion(__dirname);
 
 /** The aggregator's OpenAPI document (served at /openapi.json and checked in under openapi/). */
 export function aggregatorOpenApi(app: INestApplication): OpenAPIObject {
@@ -34,37 +22,13 @@ export function aggregatorOpenApi(app: INestApplication): OpenAPIObject {
 /** Creates the aggregator app, listening or not; main.ts, the tests and the OpenAPI script share it. */
 export async function createAggregatorApp(
   config: AggregatorConfig,
-  logLevels: LogLevel[] = ['log', 'error', 'warn', 'fatal'],
+  logLevels?: LogLevel[],
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(AggregatorModule.forRoot(config), {
-    logger: new ConsoleLogger({
-      logLevels,
-      json: config.logFormat === 'json',
-      prefix: 'koredump-aggregator',
-      colors: config.logFormat === 'text' && process.stdout.isTTY,
-    }),
-    bodyParser: false,
+  const app = await createHttpApp(AggregatorModule.forRoot(config), {
+    name: 'koredump-aggregator',
+    logFormat: config.logFormat,
+    logLevels,
   });
-  app.enableShutdownHooks();
-  const express = app.getHttpAdapter().getInstance() as {
-    set(key: string, value: unknown): void;
-    disable(key: string): void;
-  };
-  // No weak ETag hashing of list bodies; no X-Powered-By on anything (downloads included).
-  express.set('etag', false);
-  express.disable('x-powered-by');
   serveOpenApi(app, aggregatorOpenApi(app));
   return app;
-}
-
-/**
- * Listens; downloads of large cores to slow clients are never cut off by a server timeout
- * (only receiving a request is bounded).
- */
-export async function listen(app: INestApplication, port: number, host: string): Promise<Server> {
-  await app.listen(port, host);
-  const server = app.getHttpServer() as Server;
-  server.setTimeout(0);
-  server.requestTimeout = 60_000;
-  return server;
 }

@@ -1,5 +1,6 @@
 export * from './all-exceptions.filter.js';
 export * from './api-error.js';
 export * from './byte-range.js';
+export * from './http-app.js';
 export * from './openapi.js';
 export * from './public.decorator.js';
