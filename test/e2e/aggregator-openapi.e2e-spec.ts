@@ -6,6 +6,7 @@ import { join } from 'node:path';
 
 import { aggregatorOpenApi, createAggregatorApp } from '../../apps/aggregator/src/bootstrap.js';
 import { loadAggregatorConfig } from '../../apps/aggregator/src/aggregator.config.js';
+import { spawnBuiltAggregator } from '../support/aggregator.js';
 
 const CHECKED_IN = join(__dirname, '../../openapi/aggregator.json');
 const COLLECTOR = join(__dirname, '../../openapi/node-collector.json');
@@ -30,6 +31,19 @@ describe('aggregator OpenAPI contract', () => {
   it('matches the checked-in openapi/aggregator.json (run `npm run openapi` after API changes)', () => {
     const generated = JSON.parse(JSON.stringify(aggregatorOpenApi(app)));
     expect(generated).toEqual(JSON.parse(readFileSync(CHECKED_IN, 'utf8')));
+  });
+
+  it('is what the running (built) aggregator serves at /openapi.json', async () => {
+    const running = await spawnBuiltAggregator(
+      { KOREDUMP_COLLECTORS: 'openapi=http://127.0.0.1:5001' },
+      { waitReady: false },
+    );
+    try {
+      const served = (await (await fetch(`${running.url}/openapi.json`)).json()) as unknown;
+      expect(served).toEqual(JSON.parse(readFileSync(CHECKED_IN, 'utf8')));
+    } finally {
+      await running.stop();
+    }
   });
 
   it('is a valid OpenAPI document documenting every route, its errors and the bearer scheme', async () => {
