@@ -2,7 +2,7 @@
  * Self-test of test/support/fake-apiserver.ts through the REAL @kubernetes/client-node (2.0.1,
  * undici 7): kubeconfig and in-cluster configuration, TokenReview, SubjectAccessReview, pod
  * list/get/watch, an informer across reconnects and relists, an unreachable API, the service proxy,
- * events, and kubectl (when installed).
+ * events.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
@@ -18,14 +18,13 @@ import {
   type CoreV1Event,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, waitFor } from '../support/exec.js';
+import { waitFor } from '../support/exec.js';
 import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
 const SA_TOKEN = 'sa-token-for-e2e';
@@ -936,42 +935,5 @@ describe('fake API server via @kubernetes/client-node', () => {
         message: 'services "nope" not found',
       });
     });
-  });
-
-  const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
-  (kubectl ? describe : describe.skip)('kubectl', () => {
-    it('works with get --raw, create --raw and version', async () => {
-      api.setPods([pod('default', 'a1', 'node-a'), pod('default', 'b1', 'node-b')]);
-      const kcfg = ['--kubeconfig', join(dir, 'kubeconfig')];
-      const raw = await run(
-        kubectl!,
-        [...kcfg, 'get', '--raw', `/api/v1/pods?fieldSelector=${NODE_A_SELECTOR}`],
-        {
-          timeoutMs: 20_000,
-        },
-      );
-      const list = JSON.parse(raw.stdout) as { items: V1Pod[] };
-      expect(list.items.map((p) => p.metadata?.name)).toEqual(['a1']);
-      const tr = await run(
-        kubectl!,
-        [...kcfg, 'create', '--raw', '/apis/authentication.k8s.io/v1/tokenreviews', '-f', '-'],
-        {
-          input: JSON.stringify({
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenReview',
-            spec: { token: 'alice-token' },
-          }),
-          timeoutMs: 20_000,
-        },
-      );
-      expect(JSON.parse(tr.stdout)).toMatchObject({
-        status: { authenticated: true, user: { username: 'alice' } },
-      });
-      const v = await run(kubectl!, [...kcfg, 'version', '-o', 'json'], { timeoutMs: 20_000 });
-      expect(JSON.parse(v.stdout)).toMatchObject({ serverVersion: { gitVersion: 'v1.32.0-fake' } });
-      // Discovery is enough for plain `kubectl get` (no server-side Table: NAME and AGE columns).
-      const get = await run(kubectl!, [...kcfg, 'get', 'pods', '-A'], { timeoutMs: 20_000 });
-      expect(get.stdout).toMatch(/^default\s+a1\s/m);
-    }, 60_000);
   });
 });
