@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 
-import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { validateSync } from 'class-validator';
+import { ServerEnv, parseEnv, serverSettings } from '@koredump/http';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
@@ -17,18 +17,13 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE =
   '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /** The environment the aggregator reads, validated once at boot. */
-class AggregatorEnv {
+class AggregatorEnv extends ServerEnv {
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(65535)
   PORT = 5000;
-
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  HOST = '0.0.0.0';
 
   @IsOptional()
   @Type(() => Number)
@@ -45,29 +40,6 @@ class AggregatorEnv {
   KOREDUMP_NODE_TIMEOUT_MS = 5000;
 
   @IsOptional()
-  @IsIn(['0', '1', ''], { message: 'NO_TOKENS must be 1 or 0' })
-  NO_TOKENS?: string;
-
-  @IsOptional()
-  @IsIn(['0', '1', ''], { message: 'FAKE_K8S must be 1 or 0' })
-  FAKE_K8S?: string;
-
-  @IsOptional()
-  @IsIn(['rbac', 'authenticated'], { message: 'KOREDUMP_AUTH_MODE must be rbac or authenticated' })
-  KOREDUMP_AUTH_MODE: 'rbac' | 'authenticated' = 'rbac';
-
-  @IsOptional()
-  @IsString()
-  KOREDUMP_TOKEN_AUDIENCES?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(3600)
-  KOREDUMP_AUTH_CACHE_TTL_S = 60;
-
-  @IsOptional()
   @IsString()
   @MaxLength(100_000)
   KOREDUMP_COLLECTORS?: string;
@@ -80,13 +52,6 @@ class AggregatorEnv {
   @IsOptional()
   @IsString()
   KOREDUMP_NAMESPACE?: string;
-
-  @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
-  )
-  @IsIn(['text', 'json'])
-  KOREDUMP_LOG_FORMAT: 'text' | 'json' = 'text';
 }
 
 /** One collector of the static list (KOREDUMP_COLLECTORS). */
@@ -182,21 +147,7 @@ export function loadAggregatorConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: LoadOptions = {},
 ): AggregatorConfig {
-  const known = Object.keys(new AggregatorEnv());
-  const raw = Object.fromEntries(
-    Object.entries(env).filter(
-      ([k, v]) =>
-        v !== undefined &&
-        v !== '' &&
-        (known.includes(k) || k.startsWith('KOREDUMP_') || ['NO_TOKENS', 'FAKE_K8S'].includes(k)),
-    ),
-  );
-  const parsed = plainToInstance(AggregatorEnv, raw);
-  const problems = validateSync(parsed, { forbidUnknownValues: false }).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map(
-      (m) => `${e.property}=${JSON.stringify(raw[e.property])}: ${m}`,
-    ),
-  );
+  const { parsed, problems } = parseEnv(AggregatorEnv, env);
   const fakeK8s = parsed.FAKE_K8S === '1';
 
   let collectors: StaticCollector[] | undefined;
@@ -247,19 +198,10 @@ export function loadAggregatorConfig(
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return {
+    ...serverSettings(parsed),
     port: parsed.PORT,
-    host: parsed.HOST,
     daemonsetPort: parsed.KOREDUMP_DAEMONSET_PORT,
     nodeTimeoutMs: parsed.KOREDUMP_NODE_TIMEOUT_MS,
-    authDisabled: parsed.NO_TOKENS === '1',
-    fakeK8s,
-    authMode: parsed.KOREDUMP_AUTH_MODE,
-    tokenAudiences: (parsed.KOREDUMP_TOKEN_AUDIENCES ?? '')
-      .split(',')
-      .map((a) => a.trim())
-      .filter(Boolean),
-    authCacheTtlMs: parsed.KOREDUMP_AUTH_CACHE_TTL_S * 1000,
-    logFormat: parsed.KOREDUMP_LOG_FORMAT,
     collectors,
     collectorSelector: selector,
     collectorNamespace,

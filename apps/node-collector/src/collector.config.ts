@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 
-import { plainToInstance, Transform, Type } from 'class-transformer';
+import { ServerEnv, parseEnv, serverSettings } from '@koredump/http';
+import { Type } from 'class-transformer';
 import {
-  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -11,23 +11,17 @@ import {
   MaxLength,
   Min,
   MinLength,
-  validateSync,
 } from 'class-validator';
 import { hostname } from 'node:os';
 
 /** The environment the collector reads, validated once at boot. */
-class CollectorEnv {
+class CollectorEnv extends ServerEnv {
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(65535)
   PORT = 5001;
-
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  HOST = '0.0.0.0';
 
   @IsOptional()
   @IsString()
@@ -50,14 +44,6 @@ class CollectorEnv {
   KOREDUMP_NAMESPACE_REGEX?: string;
 
   @IsOptional()
-  @IsIn(['0', '1', ''], { message: 'NO_TOKENS must be 1 or 0' })
-  NO_TOKENS?: string;
-
-  @IsOptional()
-  @IsIn(['0', '1', ''], { message: 'FAKE_K8S must be 1 or 0' })
-  FAKE_K8S?: string;
-
-  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -65,31 +51,9 @@ class CollectorEnv {
   KOREDUMP_RESCAN_INTERVAL_S = 60;
 
   @IsOptional()
-  @IsIn(['rbac', 'authenticated'], { message: 'KOREDUMP_AUTH_MODE must be rbac or authenticated' })
-  KOREDUMP_AUTH_MODE: 'rbac' | 'authenticated' = 'rbac';
-
-  @IsOptional()
-  @IsString()
-  KOREDUMP_TOKEN_AUDIENCES?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(3600)
-  KOREDUMP_AUTH_CACHE_TTL_S = 60;
-
-  @IsOptional()
   @IsString()
   @Matches(/^\//, { message: 'KOREDUMP_POD_LOGS_DIR must be an absolute path' })
   KOREDUMP_POD_LOGS_DIR = '/var/log/pods';
-
-  @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
-  )
-  @IsIn(['text', 'json'])
-  KOREDUMP_LOG_FORMAT: 'text' | 'json' = 'text';
 }
 
 /** Typed collector configuration; also the DI token (tests construct it directly). */
@@ -121,21 +85,7 @@ export class ConfigError extends Error {}
 
 /** Validates `env` and maps it to a CollectorConfig; throws one ConfigError listing every bad variable. */
 export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
-  const known = Object.keys(new CollectorEnv());
-  const raw = Object.fromEntries(
-    Object.entries(env).filter(
-      ([k, v]) =>
-        v !== undefined &&
-        v !== '' &&
-        (known.includes(k) || k.startsWith('KOREDUMP_') || ['NO_TOKENS', 'FAKE_K8S'].includes(k)),
-    ),
-  );
-  const parsed = plainToInstance(CollectorEnv, raw);
-  const problems = validateSync(parsed, { forbidUnknownValues: false }).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map(
-      (m) => `${e.property}=${JSON.stringify(raw[e.property])}: ${m}`,
-    ),
-  );
+  const { parsed, problems } = parseEnv(CollectorEnv, env);
   let namespaceFilter: RegExp | undefined;
   if (parsed.KOREDUMP_NAMESPACE_REGEX) {
     try {
@@ -151,22 +101,13 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return {
+    ...serverSettings(parsed),
     port: parsed.PORT,
-    host: parsed.HOST,
     coreDir: parsed.KOREDUMP_COREDUMP_DIR.replace(/\/+$/, '') || '/',
     journalDir: parsed.KOREDUMP_JOURNAL_DIR,
     nodeName: parsed.KOREDUMP_NODE_NAME ?? hostname(),
     namespaceFilter,
-    authDisabled: parsed.NO_TOKENS === '1',
-    fakeK8s: parsed.FAKE_K8S === '1',
     rescanIntervalMs: parsed.KOREDUMP_RESCAN_INTERVAL_S * 1000,
-    logFormat: parsed.KOREDUMP_LOG_FORMAT,
-    authMode: parsed.KOREDUMP_AUTH_MODE,
-    tokenAudiences: (parsed.KOREDUMP_TOKEN_AUDIENCES ?? '')
-      .split(',')
-      .map((a) => a.trim())
-      .filter(Boolean),
-    authCacheTtlMs: parsed.KOREDUMP_AUTH_CACHE_TTL_S * 1000,
     podLogsDir: parsed.KOREDUMP_POD_LOGS_DIR,
   };
 }

@@ -4,3 +4,4 @@ export * from './byte-range.js';
 export * from './http-app.js';
 export * from './openapi.js';
 export * from './public.decorator.js';
+export * from './server-env.js';

@@ -1,0 +1,104 @@
+import 'reflect-metadata';
+
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/**
+ * The environment every koredump server reads: listen address, auth, Kubernetes, logging. Each
+ * app's env class extends it with its own variables (and its PORT default).
+ */
+export class ServerEnv {
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  HOST = '0.0.0.0';
+
+  @IsOptional()
+  @IsIn(['0', '1', ''], { message: 'NO_TOKENS must be 1 or 0' })
+  NO_TOKENS?: string;
+
+  @IsOptional()
+  @IsIn(['0', '1', ''], { message: 'FAKE_K8S must be 1 or 0' })
+  FAKE_K8S?: string;
+
+  @IsOptional()
+  @IsIn(['rbac', 'authenticated'], { message: 'KOREDUMP_AUTH_MODE must be rbac or authenticated' })
+  KOREDUMP_AUTH_MODE: 'rbac' | 'authenticated' = 'rbac';
+
+  @IsOptional()
+  @IsString()
+  KOREDUMP_TOKEN_AUDIENCES?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  KOREDUMP_AUTH_CACHE_TTL_S = 60;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  )
+  @IsIn(['text', 'json'])
+  KOREDUMP_LOG_FORMAT: 'text' | 'json' = 'text';
+}
+
+/** The typed settings every server derives from ServerEnv. */
+export interface ServerSettings {
+  host: string;
+  authDisabled: boolean;
+  fakeK8s: boolean;
+  authMode: 'rbac' | 'authenticated';
+  tokenAudiences: readonly string[];
+  authCacheTtlMs: number;
+  logFormat: 'text' | 'json';
+}
+
+/**
+ * Validates `env` against an env class: the parsed values and one message per bad variable (the
+ * caller adds its own checks and throws once with all of them).
+ */
+export function parseEnv<T extends ServerEnv>(
+  envClass: new () => T,
+  env: NodeJS.ProcessEnv,
+): { parsed: T; problems: string[] } {
+  // Fields without a default are not own properties everywhere: name the unprefixed ones.
+  const known = [...Object.keys(new envClass()), 'NO_TOKENS', 'FAKE_K8S', 'HOST', 'PORT'];
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(
+      ([k, v]) => v !== undefined && v !== '' && (known.includes(k) || k.startsWith('KOREDUMP_')),
+    ),
+  );
+  const parsed = plainToInstance(envClass, raw);
+  const problems = validateSync(parsed, { forbidUnknownValues: false }).flatMap((e) =>
+    Object.values(e.constraints ?? {}).map(
+      (m) => `${e.property}=${JSON.stringify(raw[e.property])}: ${m}`,
+    ),
+  );
+  return { parsed, problems };
+}
+
+export function serverSettings(parsed: ServerEnv): ServerSettings {
+  return {
+    host: parsed.HOST,
+    authDisabled: parsed.NO_TOKENS === '1',
+    fakeK8s: parsed.FAKE_K8S === '1',
+    authMode: parsed.KOREDUMP_AUTH_MODE,
+    tokenAudiences: (parsed.KOREDUMP_TOKEN_AUDIENCES ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+    authCacheTtlMs: parsed.KOREDUMP_AUTH_CACHE_TTL_S * 1000,
+    logFormat: parsed.KOREDUMP_LOG_FORMAT,
+  };
+}
