@@ -2,7 +2,6 @@
  * Test support for the aggregator: the BUILT app as its own process, and small fake collectors
  * (a recorder, a hung one, a failing one) on loopback addresses (127.0.0.0/8 all works on Linux).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import {
   createServer as createHttpServer,
@@ -11,68 +10,17 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
 
-import { freePort } from './collector.js';
+import { freePort, spawnBuiltApp, type SpawnedApp } from './built-app.js';
 
-export interface SpawnedAggregator {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-  stop(): Promise<void>;
-}
+export type SpawnedAggregator = SpawnedApp;
 
-/**
- * Runs the BUILT aggregator (`npm run build` first) on 127.0.0.1 and a free port; resolves once
- * /readyz answers 200 (or, with waitReady false, once it listens).
- */
-export async function spawnBuiltAggregator(
+/** Runs the BUILT aggregator (see spawnBuiltApp). */
+export function spawnBuiltAggregator(
   env: Record<string, string>,
   options: { waitReady?: boolean } = {},
 ): Promise<SpawnedAggregator> {
-  const port = await freePort();
-  const main = join(__dirname, '../../dist/apps/aggregator/src/main.js');
-  const child = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NO_TOKENS: '1',
-      FAKE_K8S: '1',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`aggregator exited with ${child.exitCode}:\n${out}`);
-    }
-    try {
-      const res = await fetch(`${url}/readyz`);
-      await res.arrayBuffer();
-      if (res.ok || options.waitReady === false) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`aggregator not ready after 20 s:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url,
-    child,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
-    },
-  };
+  return spawnBuiltApp('aggregator', env, options);
 }
 
 export interface RecordedCall {
