@@ -11,6 +11,7 @@ import {
 } from '@koredump/journal';
 import { PodWatcher } from '@koredump/k8s';
 import type { V1Pod } from '@kubernetes/client-node';
+import { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import { arch } from 'node:os';
 import { basename, join } from 'node:path';
@@ -47,6 +48,38 @@ export interface IndexedCore {
   journalFilename?: string;
   /** xattrs learnt for a core the journal has no entry for (yet). */
   xattrs?: Record<string, string>;
+  /** Whether `changes` has announced this core ('added' sent). */
+  announced?: boolean;
+}
+
+/**
+ * What `CoreCatalog.changes` emits. Nothing is emitted before 'ready'; the cores present at start
+ * come with 'ready', not as 'added'.
+ * - 'ready': the initial index is built (every core present at start, announced quietly).
+ * - 'added': a core new since start, once its record is settled (journal entry or xattrs read), so
+ *   listeners see its signal and pod, not just the file name. Emitted once per core id.
+ * - 'updated': an announced core's record changed (late journal entry, re-attribution).
+ * - 'removed': an announced core's file is gone.
+ * Every core is emitted whatever the namespace filter; listeners check `catalog.visible()`.
+ */
+export interface CatalogChangeEvents {
+  ready: [cores: readonly IndexedCore[]];
+  added: [core: IndexedCore];
+  updated: [core: IndexedCore, previous: IndexedCore];
+  removed: [core: IndexedCore];
+}
+
+/** A typed view of the catalog's EventEmitter. */
+export interface CatalogChanges {
+  on<K extends keyof CatalogChangeEvents>(
+    event: K,
+    listener: (...args: CatalogChangeEvents[K]) => void,
+  ): this;
+  off<K extends keyof CatalogChangeEvents>(
+    event: K,
+    listener: (...args: CatalogChangeEvents[K]) => void,
+  ): this;
+  emit<K extends keyof CatalogChangeEvents>(event: K, ...args: CatalogChangeEvents[K]): boolean;
 }
 
 /** Full records are big (maps, environment); keep only the most recently asked for. */
@@ -103,6 +136,9 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
   private podWatchError?: string;
   private podLogs: PodLogs = new Map();
   private podLogsReadAt = 0;
+  private initialIndexDone = false;
+  /** Live changes of the index; see CatalogChangeEvents. */
+  readonly changes: CatalogChanges = new EventEmitter().setMaxListeners(0);
 
   constructor(
     private readonly config: CollectorConfig,
@@ -159,6 +195,9 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     });
     this.follower.start(lastCursor);
     this.watchPods();
+    for (const core of this.cores.values()) core.announced = true;
+    this.initialIndexDone = true;
+    this.changes.emit('ready', [...this.cores.values()]);
     this.logger.log(
       `indexed ${this.cores.size} cores in ${this.config.coreDir} (${this.journalByFile.size} journal entries) in ${Date.now() - started} ms`,
     );
@@ -168,6 +207,11 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     this.podWatcher?.stop();
     this.follower.stop();
     this.directory.stop();
+  }
+
+  /** Whether the initial index is built ('ready' was emitted). */
+  get ready(): boolean {
+    return this.initialIndexDone;
   }
 
   /** Facts for /readyz and /apiv1/node. */
@@ -282,7 +326,8 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  private visible(record: CoreRecord): boolean {
+  /** Whether the namespace filter lets this core be served. */
+  visible(record: CoreRecord): boolean {
     const filter = this.config.namespaceFilter;
     // With a filter, a core whose namespace is unknown is hidden: deny by default.
     return !filter || (record.namespace !== undefined && filter.test(record.namespace));
@@ -314,7 +359,7 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       xattrs = await readCoredumpXattrs(join(this.config.coreDir, file.id));
       if (this.directory.get(file.id) !== file) return; // replaced or removed meanwhile
     }
-    this.index(file, xattrs);
+    this.index(file, xattrs ?? {});
     const { record } = this.cores.get(file.id) ?? {};
     if (record?.podUID && record.attribution.source === 'none' && (await this.refreshPodLogs())) {
       this.reattribute((c) => c.record.podUID === record.podUID);
@@ -329,21 +374,34 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     const record = keepApiAttribution(previous?.record, this.build(file, journal, keptXattrs));
     const list = toListRecord(record);
     const filename = journal?.COREDUMP_FILENAME;
-    this.cores.set(file.id, {
+    const core: IndexedCore = {
       file,
       record,
       listJson: JSON.stringify(list),
       listJsonRedacted: JSON.stringify(redactRecord(list)),
       journalFilename: typeof filename === 'string' ? filename : undefined,
       xattrs: keptXattrs,
-    });
+      announced: previous?.announced,
+    };
+    this.cores.set(file.id, core);
     this.invalidateList();
+    if (!this.initialIndexDone) return;
+    // Settled: the journal entry or the xattrs have been read, so signal and pod are known.
+    const settled = journal !== undefined || keptXattrs !== undefined;
+    if (!core.announced && settled) {
+      core.announced = true;
+      this.changes.emit('added', core);
+    } else if (core.announced && previous && previous.listJson !== core.listJson) {
+      this.changes.emit('updated', core, previous);
+    }
   }
 
   private removeFile(id: string): void {
+    const core = this.cores.get(id);
     this.cores.delete(id);
     this.journalByFile.delete(id);
     this.invalidateList();
+    if (core?.announced) this.changes.emit('removed', core);
   }
 
   private invalidateList(): void {

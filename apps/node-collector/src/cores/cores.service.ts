@@ -3,19 +3,9 @@ import { decideOrUnavailable, type Caller } from '@koredump/auth';
 import { isValidCoreId } from '@koredump/coredump';
 
 import { CoreCatalog } from './core-catalog.js';
+import { coreMatcher } from './core-filter.js';
 import type { CoreRecord } from './core-record.js';
 import type { ListCoresQueryDto } from '@koredump/api';
-
-function signalMatcher(signal: string): (r: CoreRecord) => boolean {
-  if (/^\d+$/.test(signal)) {
-    const n = Number(signal);
-    return (r) => r.COREDUMP_SIGNAL === n;
-  }
-  const name = signal.toUpperCase().startsWith('SIG')
-    ? signal.toUpperCase()
-    : `SIG${signal.toUpperCase()}`;
-  return (r) => r.COREDUMP_SIGNAL_NAME === name;
-}
 
 /** Query logic over the catalog: filters, limits, id validation. */
 @Injectable()
@@ -27,13 +17,8 @@ export class CoresService {
    * namespaces the caller may not list are left out; sensitive fields are redacted per namespace.
    */
   async listBody(query: ListCoresQueryDto, caller: Caller): Promise<Buffer> {
-    const since = query.since ? Date.parse(query.since) : undefined;
-    const until = query.until ? Date.parse(query.until) : undefined;
-    if (since !== undefined && until !== undefined && since > until) {
-      throw new BadRequestException('since is after until');
-    }
-    const tests: ((r: CoreRecord) => boolean)[] = [];
-    const filtered = Object.values(query).some((v) => v !== undefined && v !== '');
+    const matches = coreMatcher(query);
+    const filtered = matches !== undefined || query.limit !== undefined;
     // Per namespace: undefined = may not list; otherwise whether sensitive fields are shown.
     const views = new Map<string | undefined, 'full' | 'redacted' | undefined>();
     const viewOf = async (ns: string | undefined) => {
@@ -49,19 +34,11 @@ export class CoresService {
       }
       if (whole) return this.catalog.wholeListBody();
     }
-    // Empty values mean "no filter", as the original.
-    if (query.namespace) tests.push((r) => r.namespace === query.namespace);
-    if (query.pod) tests.push((r) => r.pod === query.pod);
-    if (query.container) tests.push((r) => r.container === query.container);
-    if (query.comm) tests.push((r) => r.COREDUMP_COMM === query.comm);
-    if (query.signal) tests.push(signalMatcher(query.signal));
-    if (since !== undefined) tests.push((r) => r.timestamp >= since);
-    if (until !== undefined) tests.push((r) => r.timestamp <= until);
     const limit = query.limit ?? Infinity;
     const parts: string[] = [];
     for (const core of this.catalog.list()) {
       if (parts.length >= limit) break;
-      if (!tests.every((t) => t(core.record))) continue;
+      if (matches && !matches(core.record)) continue;
       const ns = core.record.namespace;
       // Await only the first time a namespace is met: 10,000 awaits cost more than the work.
       const view = views.has(ns) ? views.get(ns) : await viewOf(ns);
