@@ -13,6 +13,8 @@
  *      valid token (TokenReview/SubjectAccessReview cache warm) vs NO_TOKENS=1, same cores, and
  *      the TokenReview/SubjectAccessReview calls the fake apiserver (test/support) saw meanwhile
  *   8. GET /apiv1/cores latency, 1,000 cores, RBAC (warm) vs NO_TOKENS=1 (information)
+ *   9. issue 7's cost: GET /apiv1/cores at 10,000 cores (with stack traces, /metrics scraped
+ *      meanwhile) on this build vs a baseline build of BENCH_BASELINE_REF (before issue 7)
  *
  * `npm run bench` compiles this file (and the test/support helpers it imports) with
  * bench/tsconfig.json into .bench/build (git-ignored) and runs it; the report is also written to
@@ -23,7 +25,8 @@
  * 7–8; uses wrk for row 1 when installed (node:http otherwise).
  *
  * Environment knobs (all optional):
- *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5; default 1–8)
+ *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5; default 1–9)
+ *   BENCH_BASELINE_REF  row 9's baseline commit (default 885c309, the last before issue 7)
  *   BENCH_CPU_PROF=dir  CPU-profile every collector (inspector profiler, written on stop) into dir
  *   BENCH_CLIENT=node   row 1 with the in-process node:http client even when wrk is installed
  *   BENCH_KEEP=1        keep the temp dir and the fixtures in it (its path is printed)
@@ -1757,6 +1760,116 @@ async function loadInfo(): Promise<string> {
   return `load average ${l1.toFixed(2)} (1 min), ${l5.toFixed(2)} (5 min)${busy.length ? `; busiest (ps %CPU): ${busy.join(', ')}` : ''}${l1 > 0.5 ? ' — machine not idle, expect noise' : ''}`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Row 9: what issue 7 (stack-trace parsing, signatures, metrics, change feed) costs the list
+
+/** The last commit before issue 7's work; override with BENCH_BASELINE_REF. */
+const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? '885c309';
+const COST_CORES = 10_000;
+const COST_ROUNDS = 6;
+const COST_SECONDS = 3;
+
+/** Builds BASELINE_REF in a detached worktree under `work` (node_modules hard-linked); its dist. */
+async function buildBaseline(work: string): Promise<string> {
+  const root = repoRoot();
+  const dir = join(work, 'baseline');
+  await run('git', ['-C', root, 'worktree', 'add', '--detach', dir, BASELINE_REF]);
+  track(`baseline worktree ${dir}`, async () => {
+    await run('git', ['-C', root, 'worktree', 'remove', '--force', dir], { allowFailure: true });
+  });
+  await run('cp', ['-al', join(root, 'node_modules'), join(dir, 'node_modules')]);
+  await run('npm', ['run', '--silent', 'build'], { cwd: dir, timeoutMs: 600_000 });
+  return join(dir, 'dist');
+}
+
+async function rowInsightCost(work: string): Promise<void> {
+  const metric = (mode: string) =>
+    `list latency, ${COST_CORES.toLocaleString('en-US')} cores with stack traces, this build vs ${BASELINE_REF} (before issue 7), ${mode}`;
+  let ds: ListDataset | undefined;
+  try {
+    if (!(await haveWrk())) throw new Error('row 9 needs wrk');
+    log(`row 9: building the baseline ${BASELINE_REF}`);
+    const baselineDist = await buildBaseline(work);
+    ds = await makeListDataset(work, COST_CORES, { dirName: 'cost-10k' });
+    const env = collectorEnv({
+      KOREDUMP_COREDUMP_DIR: ds.coreDir,
+      KOREDUMP_JOURNAL_DIR: ds.journalDir,
+    });
+    const current = await startCollector(env);
+    const base = await spawnBuiltCollector(env, baselineDist);
+    const stopBase = track(`baseline collector pid ${base.child.pid}`, () => killChild(base.child));
+    // A Prometheus-like scraper on the current build (every second, 15–60× a usual interval).
+    const agent = new Agent({ keepAlive: true });
+    let scrapes = 0;
+    let scrapeStatus = 0;
+    const scraper = setInterval(() => {
+      httpGet(`${current.c.url}/metrics`, agent).then(
+        (r) => {
+          scrapes++;
+          scrapeStatus = r.status;
+        },
+        () => undefined,
+      );
+    }, 1000);
+    try {
+      const baseIndex = INDEX_LINE.exec(base.output())?.[3];
+      note(
+        `row 9: index build ${COST_CORES} cores: this build ${current.indexMs ?? '?'} ms, baseline ${baseIndex ?? '?'} ms`,
+      );
+      const results = {
+        c1: { cur: [] as number[], base: [] as number[] },
+        c10: { cur: [] as number[], base: [] as number[] },
+      };
+      for (let round = 0; round < COST_ROUNDS; round++) {
+        checkAborted();
+        // Alternate who goes first: the machine's background load drifts.
+        const order =
+          round % 2
+            ? [
+                ['base', base.url],
+                ['cur', current.c.url],
+              ]
+            : [
+                ['cur', current.c.url],
+                ['base', base.url],
+              ];
+        for (const [who, url] of order as [keyof typeof results.c1, string][]) {
+          results.c1[who].push((await wrk(`${url}/apiv1/cores`, 1, COST_SECONDS)).p50);
+          results.c10[who].push((await wrk(`${url}/apiv1/cores`, CONCURRENCY, COST_SECONDS)).p50);
+        }
+      }
+      note(`row 9: /metrics scraped ${scrapes} times meanwhile (last status ${scrapeStatus})`);
+      for (const [mode, r] of [
+        ['wrk -c1', results.c1],
+        [`wrk -c${CONCURRENCY}`, results.c10],
+      ] as const) {
+        const cur = median(r.cur);
+        const was = median(r.base);
+        const delta = (100 * (cur - was)) / was;
+        note(
+          `row 9 ${mode} p50 per round: this ${r.cur.map(ms).join(', ')} ms; baseline ${r.base.map(ms).join(', ')} ms`,
+        );
+        addRow(
+          '9',
+          metric(`${mode}, median p50 of ${COST_ROUNDS} interleaved ${COST_SECONDS} s rounds`),
+          `${ms(cur)} ms vs ${ms(was)} ms (${delta >= 0 ? '+' : ''}${delta.toFixed(1)} %)`,
+          '< 5 % slower',
+          delta < 5 ? 'PASS' : 'FAIL',
+        );
+      }
+    } finally {
+      clearInterval(scraper);
+      agent.destroy();
+      await current.stop();
+      await stopBase();
+    }
+  } catch (err) {
+    errorRow('9', metric('wrk'), '< 5 % slower', err);
+  } finally {
+    if (ds && !KEEP) await removeTree(join(work, 'cost-10k'));
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const watchdog = setTimeout(
@@ -1768,7 +1881,7 @@ async function main(): Promise<void> {
     process.on(sig, () => void abort(`got ${sig}`, 130));
   }
   const wanted = new Set(
-    (process.env.BENCH_ROWS ?? '1,2,3,4,5,6,7,8').split(',').map((s) => s.trim()),
+    (process.env.BENCH_ROWS ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => s.trim()),
   );
 
   const facts = await machineFacts();
@@ -1786,6 +1899,7 @@ async function main(): Promise<void> {
     if (wanted.has('3')) await rowCrashToVisible(work);
     if (wanted.has('4') || wanted.has('5') || wanted.has('6')) await rowsDownload(work, wanted);
     if (wanted.has('7') || wanted.has('8')) await rowsAuth(work, wanted);
+    if (wanted.has('9')) await rowInsightCost(work);
   } finally {
     await undoAll();
     await removeWork();

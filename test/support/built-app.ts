@@ -25,16 +25,18 @@ export interface SpawnedApp {
  * Runs a BUILT koredump server (`npm run build` first) as its own process, as production does
  * (auth off and no Kubernetes unless env says otherwise). It listens on env.HOST (default
  * 127.0.0.1; any 127.x.y.z works on Linux) and env.PORT (default: a free port); resolves once
- * /readyz answers 200, or with waitReady false once it answers at all.
+ * /readyz answers 200, or with waitReady false once it answers at all. `distDir` runs another build
+ * (the benchmark's baseline).
  */
 export async function spawnBuiltApp(
   app: 'node-collector' | 'aggregator',
   env: Record<string, string>,
-  options: { waitReady?: boolean } = {},
+  options: { waitReady?: boolean; distDir?: string } = {},
 ): Promise<SpawnedApp> {
   const host = env.HOST ?? '127.0.0.1';
   const port = env.PORT ? Number(env.PORT) : await freePort(host);
-  const main = join(__dirname, `../../dist/apps/${app}/src/main.js`);
+  const dist = options.distDir ?? join(__dirname, '../../dist');
+  const main = join(dist, `apps/${app}/src/main.js`);
   const child = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

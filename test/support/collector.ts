@@ -36,6 +36,9 @@ export { freePort } from './built-app.js';
 export type SpawnedCollector = SpawnedApp;
 
 /** Runs the BUILT collector (see spawnBuiltApp). */
-export function spawnBuiltCollector(env: Record<string, string>): Promise<SpawnedCollector> {
-  return spawnBuiltApp('node-collector', env);
+export function spawnBuiltCollector(
+  env: Record<string, string>,
+  distDir?: string,
+): Promise<SpawnedCollector> {
+  return spawnBuiltApp('node-collector', env, { distDir });
 }
