@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
+import { CoreCatalog, type IndexedCore } from '../../apps/node-collector/src/cores/core-catalog.js';
 import { startCollector, type RunningCollector } from '../support/collector.js';
 import {
   coredumpEntry,
@@ -405,6 +406,14 @@ describe('node-collector on fixtures (real journal files, real compressed cores)
   });
 
   it('shows a new core within 1 s, merges a late journal entry, and drops a deleted core within 1 s', async () => {
+    const catalog = collector.app.get(CoreCatalog);
+    expect(catalog.ready).toBe(true);
+    const changes: [string, string, unknown][] = [];
+    const onAdded = (c: IndexedCore) => changes.push(['added', c.file.id, c.record.COREDUMP_EXE]);
+    const onUpdated = (c: IndexedCore) =>
+      changes.push(['updated', c.file.id, c.record.COREDUMP_EXE]);
+    const onRemoved = (c: IndexedCore) => changes.push(['removed', c.file.id, undefined]);
+    catalog.changes.on('added', onAdded).on('updated', onUpdated).on('removed', onRemoved);
     const ts = usec('2026-01-01T00:00:08Z');
     const id = `core.late.0.${BOOT}.111.${ts}.zst`;
     await writeFile(join(coreDir, id), Buffer.from('late'));
@@ -444,6 +453,14 @@ describe('node-collector on fixtures (real journal files, real compressed cores)
         !(await getJson<Core[]>(`${collector.url}/apiv1/cores`)).body.some((c) => c.id === id),
       1000,
     );
+    catalog.changes.off('added', onAdded).off('updated', onUpdated).off('removed', onRemoved);
+    // The change feed: announced once when settled (xattrs read), updated by the journal entry,
+    // removed with the file; nothing about the cores that were there at start.
+    expect(changes[0]).toEqual(['added', id, undefined]);
+    expect(changes.filter(([type]) => type === 'added')).toHaveLength(1);
+    expect(changes).toContainEqual(['updated', id, '/usr/bin/late-exe']);
+    expect(changes.at(-1)).toEqual(['removed', id, undefined]);
+    expect(changes.every(([, changed]) => changed === id)).toBe(true);
   });
 
   it('reports ready and live, and serves its OpenAPI document and Swagger UI', async () => {
