@@ -17,6 +17,7 @@
  *
  *   Cleanup (undo registry, one per process)
  *     undo.track(what, fn)   registers an undo; the returned function runs it once, unregistered
+ *                            ({ last: true }: on abort only after main unwound, e.g. a temp dir)
  *     undo.undoAll()         runs the registered undos, newest first, each bounded to 15 s
  *     undo.checkAborted()    throws 'interrupted' once the run is being aborted (call in loops)
  *     undo.shuttingDown      true once abort() started
@@ -279,7 +280,10 @@ export function after<T>(ms: number, value: T): Promise<T> {
 }
 
 export class Undo {
-  private readonly undos = new Map<number, { what: string; fn: () => Promise<void> | void }>();
+  private readonly undos = new Map<
+    number,
+    { what: string; fn: () => Promise<void> | void; last: boolean }
+  >();
   private seq = 0;
   private stopping = false;
   /** main()'s promise, so that abort() can let it unwind before exiting. */
@@ -290,10 +294,17 @@ export class Undo {
     return this.stopping;
   }
 
-  /** Registers an undo action; the returned function runs it (once) and unregisters it. */
-  readonly track = (what: string, fn: () => Promise<void> | void): (() => Promise<void>) => {
+  /**
+   * Registers an undo action; the returned function runs it (once) and unregisters it. `last`:
+   * abort() runs it only after main has unwound (a temp dir that rows may still write into).
+   */
+  readonly track = (
+    what: string,
+    fn: () => Promise<void> | void,
+    opts: { last?: boolean } = {},
+  ): (() => Promise<void>) => {
     const id = ++this.seq;
-    this.undos.set(id, { what, fn });
+    this.undos.set(id, { what, fn, last: opts.last ?? false });
     return async () => {
       const u = this.undos.get(id);
       if (!u) return;
@@ -306,11 +317,11 @@ export class Undo {
     };
   };
 
-  /** Runs every registered undo, newest first, each bounded to 15 s. */
-  readonly undoAll = async (): Promise<void> => {
+  /** Runs every registered undo, newest first, each bounded to 15 s (but `last` ones if asked). */
+  readonly undoAll = async (opts: { exceptLast?: boolean } = {}): Promise<void> => {
     for (const id of [...this.undos.keys()].reverse()) {
       const u = this.undos.get(id);
-      if (!u) continue;
+      if (!u || (opts.exceptLast && u.last)) continue;
       this.undos.delete(id);
       try {
         await Promise.race([u.fn(), after(15_000, undefined)]);
@@ -333,7 +344,7 @@ export class Undo {
     if (!this.stopping) {
       this.stopping = true;
       log(`${reason}: cleaning up`);
-      await this.undoAll();
+      await this.undoAll({ exceptLast: true });
       await Promise.race([this.mainDone.catch(() => undefined), after(10_000, undefined)]);
       await this.undoAll();
     }
@@ -395,8 +406,10 @@ export async function benchWorkDir(
   prefix: string,
 ): Promise<{ work: string; remove: () => Promise<void> }> {
   const work = await mkdtemp(join(tmpdir(), prefix));
-  const remove = undo.track(`temp dir ${work}`, () =>
-    KEEP ? log(`kept ${work}`) : removeTree(work),
+  const remove = undo.track(
+    `temp dir ${work}`,
+    () => (KEEP ? log(`kept ${work}`) : removeTree(work)),
+    { last: true },
   );
   log(`temp dir ${work}`);
   return { work, remove };
