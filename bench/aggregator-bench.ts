@@ -19,17 +19,14 @@
  *
  * The report is also written to .bench/aggregator-bench-latest.md. Every row runs in its own
  * try/catch (a failed row prints `error: …`); processes and temp files are cleaned up in finally
- * blocks and on SIGINT/SIGTERM. Environment: BENCH_ROWS=A1,A3 (only these), BENCH_KEEP=1 (keep
- * the temp dir).
+ * blocks and on SIGINT/SIGTERM/SIGHUP. Environment: BENCH_ROWS=A1,A3 (only these), BENCH_KEEP=1
+ * (keep the temp dir). The report, cleanup, clients and nginx come from bench/support.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync, lstatSync, readFileSync, symlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { availableParallelism, loadavg, release, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import {
@@ -39,11 +36,33 @@ import {
   type SpawnedAggregator,
 } from '../test/support/aggregator.js';
 import { freePort, spawnBuiltCollector, type SpawnedCollector } from '../test/support/collector.js';
-import { run, sleep } from '../test/support/exec.js';
 import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../test/support/fixtures.js';
 
-const MiB = 1 << 20;
-const GiB = 1 << 30;
+import {
+  GiB,
+  KEEP,
+  MiB,
+  ProcSampler,
+  Report,
+  benchWorkDir,
+  curl,
+  ensureBuilt,
+  httpGet,
+  killChild,
+  median,
+  mibs,
+  ms,
+  percentile,
+  pool,
+  runMain,
+  startNginx,
+  undo,
+  wantedRows,
+  type CurlOptions,
+  type Nginx,
+  type Timed,
+} from './support.js';
+
 const CORES_PER_NODE = 200;
 const DEADLINE_MS = 1000;
 const SEQ_REQUESTS = 60;
@@ -51,179 +70,13 @@ const CONC_REQUESTS = 120;
 const CONCURRENCY = 8;
 const HUNG_REQUESTS = 20;
 const DOWNLOAD_RUNS = 3;
-const KEEP = process.env.BENCH_KEEP === '1';
+/** curl options of the downloads (1 GiB and 4 GiB; a slow machine needs minutes). */
+const CURL: CurlOptions = { maxTimeS: 600 };
 const BOOT = randomBytes(16).toString('hex');
 
-// ---------------------------------------------------------------------------------------------
-// Output
-
-type Verdict = 'PASS' | 'FAIL' | 'info' | 'error';
-const rows: { n: string; metric: string; measured: string; target: string; verdict: Verdict }[] =
-  [];
-const notes: string[] = [];
-
-function log(msg: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-function note(msg: string): void {
-  notes.push(msg);
-  log(msg);
-}
-function addRow(
-  n: string,
-  metric: string,
-  measured: string,
-  target = '—',
-  verdict: Verdict = 'info',
-) {
-  rows.push({ n, metric, measured, target, verdict });
-}
-function errorRow(n: string, metric: string, target: string, err: unknown): void {
-  const e = err instanceof Error ? err : new Error(String(err));
-  addRow(
-    n,
-    metric,
-    `error: ${e.message.split('\n')[0].slice(0, 200).replace(/\|/g, '\\|')}`,
-    target,
-    'error',
-  );
-  note(`row ${n} failed: ${(e.stack ?? e.message).slice(0, 1500)}`);
-}
-const ms = (v: number): string => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
-const mibs = (bps: number): string => `${(bps / MiB).toFixed(0)} MiB/s`;
-function percentile(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length
-    ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
-    : NaN;
-}
-const median = (v: readonly number[]): number => percentile(v, 50);
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup
-
-const undos: { what: string; fn: () => Promise<void> | void }[] = [];
-function track(what: string, fn: () => Promise<void> | void): () => Promise<void> {
-  const entry = { what, fn };
-  undos.push(entry);
-  return async () => {
-    const i = undos.indexOf(entry);
-    if (i < 0) return;
-    undos.splice(i, 1);
-    try {
-      await fn();
-    } catch (err) {
-      log(`cleanup of ${what} failed: ${(err as Error).message}`);
-    }
-  };
-}
-async function undoAll(): Promise<void> {
-  while (undos.length) {
-    const u = undos.pop()!;
-    try {
-      await Promise.race([u.fn(), sleep(15_000)]);
-    } catch (err) {
-      log(`cleanup of ${u.what} failed: ${(err as Error).message}`);
-    }
-  }
-}
-let shuttingDown = false;
-function checkAborted(): void {
-  if (shuttingDown) throw new Error('interrupted');
-}
-async function killChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  const exited = () => child.exitCode !== null || child.signalCode !== null;
-  if (exited()) return;
-  const done = once(child, 'exit').catch(() => undefined);
-  child.kill('SIGTERM');
-  await Promise.race([done, sleep(graceMs)]);
-  if (!exited()) {
-    child.kill('SIGKILL');
-    await Promise.race([done, sleep(2000)]);
-  }
-}
-
-function repoRoot(): string {
-  for (let d = __dirname; d !== dirname(d); d = dirname(d)) {
-    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'apps', 'aggregator'))) return d;
-  }
-  throw new Error(`repository root not found above ${__dirname}`);
-}
-
-/** The support helpers run `<build>/dist/apps/…/main.js`: point .bench/build/dist at dist/. */
-function ensureBuilt(): void {
-  const root = repoRoot();
-  for (const app of ['node-collector', 'aggregator']) {
-    const main = join(root, `dist/apps/${app}/src/main.js`);
-    if (!existsSync(main)) throw new Error(`${main} missing: run npm run build first`);
-  }
-  const buildRoot = join(__dirname, '..');
-  if (buildRoot === root) return;
-  const link = join(buildRoot, 'dist');
-  try {
-    lstatSync(link);
-  } catch {
-    symlinkSync(join(root, 'dist'), link);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP client (keep-alive, in process)
-
-interface Timed {
-  ms: number;
-  /** Time to the response headers. */
-  ttfb: number;
-  status: number;
-  bytes: number;
-  /** Only with keepBody. */
-  body: string;
-  headers: Record<string, unknown>;
-}
-
-/** GET with timing; the body is only decoded when asked for (a client busy decoding would add
- * its own delay to the next answers it is waiting for). */
-function httpGet(url: string, agent: Agent, keepBody = false): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = request(url, { agent }, (res) => {
-      const ttfb = performance.now() - t0;
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (keepBody) chunks.push(c);
-      });
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({
-          ms: performance.now() - t0,
-          ttfb,
-          status: res.statusCode ?? 0,
-          bytes,
-          body: keepBody ? Buffer.concat(chunks).toString('utf8') : '',
-          headers: res.headers,
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function pool<T>(n: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array<T>(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, n) }, async () => {
-      while (next < n) {
-        const i = next++;
-        out[i] = await fn(i);
-      }
-    }),
-  );
-  return out;
-}
+const report = new Report('aggregator-bench', 'koredump aggregator benchmark', ['nginx']);
+const { addRow, errorRow, note } = report;
+const { track, undoAll, checkAborted } = undo;
 
 // ---------------------------------------------------------------------------------------------
 // Collectors
@@ -522,127 +375,6 @@ async function rowsList(work: string, wanted: Set<string>): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Rows A3 + A4: downloads
 
-async function startNginx(
-  dir: string,
-  upstream: string,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const tmp = join(dir, 'tmp');
-  await mkdir(tmp, { recursive: true });
-  const conf = join(dir, 'nginx.conf');
-  const errLog = join(dir, 'error.log');
-  const up = new URL(upstream);
-  await writeFile(
-    conf,
-    [
-      'daemon off;',
-      'master_process on;',
-      'worker_processes 1;',
-      'user root;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      `error_log ${errLog} warn;`,
-      'events { worker_connections 64; }',
-      'http {',
-      '  access_log off;',
-      `  client_body_temp_path ${tmp}/body;`,
-      `  proxy_temp_path ${tmp}/proxy;`,
-      `  fastcgi_temp_path ${tmp}/fastcgi;`,
-      `  uwsgi_temp_path ${tmp}/uwsgi;`,
-      `  scgi_temp_path ${tmp}/scgi;`,
-      `  upstream collector { server ${up.host}; keepalive 8; }`,
-      '  server {',
-      `    listen 127.0.0.1:${port};`,
-      '    location / {',
-      '      proxy_pass http://collector;',
-      '      proxy_http_version 1.1;',
-      '      proxy_set_header Connection "";',
-      '      proxy_buffer_size 1m;',
-      '      proxy_buffers 8 1m;',
-      '      proxy_busy_buffers_size 2m;',
-      '      proxy_max_temp_file_size 0;',
-      '    }',
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', errLog], { stdio: 'ignore' });
-  child.on('error', () => undefined);
-  const stop = track(`nginx pid ${child.pid}`, () => killChild(child));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`nginx exited: ${readFileSync(errLog, 'utf8').slice(-500)}`);
-    }
-    try {
-      await httpGet(`${url}/readyz`, new Agent());
-      break;
-    } catch {
-      if (i > 100) {
-        await stop();
-        throw new Error('nginx did not answer within 5 s');
-      }
-      await sleep(50);
-    }
-  }
-  return { url, stop };
-}
-
-async function curl(url: string, extra: string[] = []): Promise<{ speed: number; bytes: number }> {
-  const r = await run(
-    'curl',
-    [
-      '-s',
-      '-o',
-      '/dev/null',
-      '--max-time',
-      '600',
-      ...extra,
-      '-w',
-      '%{http_code} %{size_download} %{speed_download}',
-      url,
-    ],
-    { timeoutMs: 610_000 },
-  );
-  const [code, bytes, speed] = r.stdout.trim().split(/\s+/).map(Number);
-  if (code !== 200 && code !== 206) throw new Error(`curl ${url}: HTTP ${code}`);
-  return { speed, bytes };
-}
-
-/** Samples VmRSS of a process every 20 ms. */
-class RssSampler {
-  max = 0;
-  samples = 0;
-  private timer?: NodeJS.Timeout;
-  constructor(private readonly pid: number) {}
-  read(): { rss: number; hwm: number } {
-    const s = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    return {
-      rss: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1]) * 1024,
-      hwm: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1]) * 1024,
-    };
-  }
-  cpu(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  }
-  start(): void {
-    this.timer = setInterval(() => {
-      try {
-        this.max = Math.max(this.max, this.read().rss);
-        this.samples++;
-      } catch {
-        // gone
-      }
-    }, 20);
-  }
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
-
 async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
   const m3 =
     '1 GiB core download, curl: through the aggregator vs through nginx (proxy_buffers 8 1m) in front of the same collector, best of 3';
@@ -672,13 +404,39 @@ async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
     KOREDUMP_JOURNAL_DIR: journalDir,
   });
   const stopCollector = track('download collector', () => killChild(collector.child));
-  let nginx: { url: string; stop: () => Promise<void> } | undefined;
+  let nginx: Nginx | undefined;
   let agg: (SpawnedAggregator & { stopTracked: () => Promise<void> }) | undefined;
   try {
-    nginx = await startNginx(join(dir, 'nginx'), collector.url);
+    const upstream = new URL(collector.url).host;
+    nginx = await startNginx(
+      join(dir, 'nginx'),
+      (port) => [
+        'access_log off;',
+        `upstream collector { server ${upstream}; keepalive 8; }`,
+        'server {',
+        `  listen 127.0.0.1:${port};`,
+        '  location / {',
+        '    proxy_pass http://collector;',
+        '    proxy_http_version 1.1;',
+        '    proxy_set_header Connection "";',
+        '    proxy_buffer_size 1m;',
+        '    proxy_buffers 8 1m;',
+        '    proxy_busy_buffers_size 2m;',
+        '    proxy_max_temp_file_size 0;',
+        '  }',
+        '}',
+      ],
+      '/readyz',
+    );
     agg = await startAggregator([{ node: 'dl-node', url: collector.url }]);
-    const sampler = new RssSampler(agg.child.pid!);
-    const idle = sampler.read().rss;
+    const sampler = new ProcSampler(agg.child.pid!);
+    const idle = sampler.read().rss * 1024;
+    const cpuSeconds = (): number => {
+      const { user, sys } = sampler.cpu();
+      return user + sys;
+    };
+    /** Max VmRSS (bytes) sampled during `phase`. */
+    const maxRss = (phase: string): number => (sampler.maxRssKiB.get(phase) ?? 0) * 1024;
     sampler.start();
     if (wanted.has('A3')) {
       try {
@@ -688,12 +446,12 @@ async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
         const aggCpu: number[] = [];
         for (let i = 0; i < DOWNLOAD_RUNS; i++) {
           checkAborted();
-          direct.push((await curl(`${collector.url}/apiv1/cores/download/${oneGiB}`)).speed);
-          viaNginx.push((await curl(`${nginx.url}/apiv1/cores/download/${oneGiB}`)).speed);
-          const c0 = sampler.cpu();
+          direct.push((await curl(`${collector.url}/apiv1/cores/download/${oneGiB}`, CURL)).speed);
+          viaNginx.push((await curl(`${nginx.url}/apiv1/cores/download/${oneGiB}`, CURL)).speed);
+          const c0 = cpuSeconds();
           const t0 = performance.now();
-          const r = await curl(`${agg.url}/apiv1/cores/download/dl-node/${oneGiB}`);
-          aggCpu.push((sampler.cpu() - c0) / ((performance.now() - t0) / 1000));
+          const r = await curl(`${agg.url}/apiv1/cores/download/dl-node/${oneGiB}`, CURL);
+          aggCpu.push((cpuSeconds() - c0) / ((performance.now() - t0) / 1000));
           if (r.bytes !== GiB) throw new Error(`aggregator download: ${r.bytes} bytes`);
           viaAgg.push(r.speed);
         }
@@ -714,21 +472,20 @@ async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
     }
     if (wanted.has('A4')) {
       try {
-        sampler.max = 0;
+        sampler.phase = 'A4 4 GiB';
         const t0 = performance.now();
-        const r = await curl(`${agg.url}/apiv1/cores/download/dl-node/${fourGiB}`);
+        const r = await curl(`${agg.url}/apiv1/cores/download/dl-node/${fourGiB}`, CURL);
         if (r.bytes !== 4 * GiB) throw new Error(`4 GiB download: ${r.bytes} bytes`);
-        const fast = sampler.max;
+        const fast = maxRss('A4 4 GiB');
         // And a slow client (backpressure all the way to the collector).
-        sampler.max = 0;
-        await curl(`${agg.url}/apiv1/cores/download/dl-node/${oneGiB}`, [
-          '--limit-rate',
-          '200M',
-          '-r',
-          `0-${256 * MiB - 1}`,
-        ]);
-        const slow = sampler.max;
-        const peak = Math.max(fast, sampler.read().hwm);
+        sampler.phase = 'A4 slow client';
+        await curl(`${agg.url}/apiv1/cores/download/dl-node/${oneGiB}`, {
+          ...CURL,
+          extra: ['--limit-rate', '200M', '-r', `0-${256 * MiB - 1}`],
+          okCodes: [200, 206],
+        });
+        const slow = maxRss('A4 slow client');
+        const peak = Math.max(fast, sampler.read().hwm * 1024);
         addRow(
           'A4',
           m4,
@@ -749,57 +506,12 @@ async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-async function machineFacts(): Promise<string> {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  let commit = 'unknown';
-  try {
-    commit = (await run('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD'])).stdout.trim();
-    const dirty = (
-      await run('git', ['-C', repoRoot(), 'status', '--porcelain', '--', 'apps', 'libs'])
-    ).stdout.trim();
-    if (dirty) commit += ' (+ uncommitted changes in apps/libs)';
-  } catch {
-    // not a git checkout
-  }
-  const nginxV = (await run('nginx', ['-v'], { allowFailure: true })).stderr
-    .trim()
-    .replace(/^nginx version: /, '');
-  return [
-    '## Machine',
-    '',
-    `- date: ${new Date().toISOString()}`,
-    `- nproc: ${availableParallelism()}; CPU: ${model}; memory ${(totalmem() / GiB).toFixed(1)} GiB; kernel ${release()}`,
-    `- node ${process.version}; ${nginxV}`,
-    `- koredump commit ${commit}`,
-    `- at start: ${loadInfo()}`,
-  ].join('\n');
-}
-
-function loadInfo(): string {
-  const [l1, l5] = loadavg();
-  return `load average ${l1.toFixed(2)} (1 min), ${l5.toFixed(2)} (5 min)${l1 > 0.5 ? ' — machine not idle, expect noise' : ''}`;
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(sig, () => {
-      shuttingDown = true;
-      log(`got ${sig}: cleaning up`);
-      void undoAll().then(() => process.exit(130));
-    });
-  }
-  const wanted = new Set((process.env.BENCH_ROWS ?? 'A1,A2,A3,A4').split(',').map((s) => s.trim()));
-  const facts = await machineFacts();
-  console.log(`# koredump aggregator benchmark\n\n${facts}\n`);
-  ensureBuilt();
-  const work = await mkdtemp(join(tmpdir(), 'koredump-agg-bench-'));
-  const removeWork = track(`temp dir ${work}`, () =>
-    KEEP ? log(`kept ${work}`) : rm(work, { recursive: true, force: true }),
-  );
+  const wanted = wantedRows('A1,A2,A3,A4');
+  await report.begin();
+  ensureBuilt(['node-collector', 'aggregator']);
+  const { work, remove: removeWork } = await benchWorkDir('koredump-agg-bench-');
   try {
     if (wanted.has('A1') || wanted.has('A2')) await rowsList(work, wanted);
     if (wanted.has('A3') || wanted.has('A4')) await rowsDownload(work, wanted);
@@ -807,38 +519,12 @@ async function main(): Promise<void> {
     await undoAll();
     await removeWork();
   }
-  const table = [
-    '| # | Metric | Measured | Target | Verdict |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.n} | ${r.metric} | ${r.measured} | ${r.target} | ${r.verdict} |`),
-  ].join('\n');
-  const report = [
-    `## Results (${((performance.now() - started) / 1000).toFixed(0)} s)`,
-    '',
-    table,
-    '',
-    '## Notes',
-    '',
-    '- Rows with 50 nodes use lightweight collectors: one node:http process per node serving a fixed JSON array of 200 records (the records a built collector listed in the 1-node row). Rows with 1 and 10 nodes use built collectors over real journal files.',
-    '- A2 targets the sequential p99 (one client); with 4 clients at once the answers of 10,000 records (7 MB each) compete for the same 2 CPUs as the 49 collector processes, the aggregator and the client, which the 4-concurrent figures show.',
-    "- A4's core is a sparse file (4 GiB of holes, no disk needed): its MiB/s reflect the collector reading holes, not the relay; A3 is the throughput figure.",
-    ...notes.map((n) => `- ${n.replace(/\n/g, '\n  ')}`),
-    `- at end: ${loadInfo()}`,
-    '',
-  ].join('\n');
-  console.log(report);
-  const outDir = join(repoRoot(), '.bench');
-  await mkdir(outDir, { recursive: true });
-  await writeFile(
-    join(outDir, 'aggregator-bench-latest.md'),
-    `# koredump aggregator benchmark\n\n${facts}\n\n${report}`,
-  );
-  log(`report written to ${join(outDir, 'aggregator-bench-latest.md')}`);
-  process.exitCode = rows.some((r) => r.verdict === 'error') ? 1 : 0;
+  if (undo.shuttingDown) return; // abort() reports and exits
+  await report.finish(started, [
+    'Rows with 50 nodes use lightweight collectors: one node:http process per node serving a fixed JSON array of 200 records (the records a built collector listed in the 1-node row). Rows with 1 and 10 nodes use built collectors over real journal files.',
+    'A2 targets the sequential p99 (one client); with 4 clients at once the answers of 10,000 records (7 MB each) compete for the same 2 CPUs as the 49 collector processes, the aggregator and the client, which the 4-concurrent figures show.',
+    "A4's core is a sparse file (4 GiB of holes, no disk needed): its MiB/s reflect the collector reading holes, not the relay; A3 is the throughput figure.",
+  ]);
 }
 
-main().catch(async (err: unknown) => {
-  console.error(err);
-  await undoAll();
-  process.exit(1);
-});
+runMain(main);

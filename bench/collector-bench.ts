@@ -22,7 +22,8 @@
  * `error: …`). Temp files live in one mkdtemp dir; processes and host changes are undone in
  * `finally` blocks and on SIGINT/SIGTERM/SIGHUP. Needs root (row 3), nginx, curl, zstd,
  * systemd-journal-remote, openssl (rows 7–8: the fake apiserver's certificates) and wrk for rows
- * 7–8; uses wrk for row 1 when installed (node:http otherwise).
+ * 7–8; uses wrk for row 1 when installed (node:http otherwise). The report, cleanup, clients,
+ * nginx and /proc sampling come from bench/support.ts (shared with the other benches).
  *
  * Environment knobs (all optional):
  *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5; default 1–9)
@@ -31,17 +32,16 @@
  *   BENCH_CLIENT=node   row 1 with the in-process node:http client even when wrk is installed
  *   BENCH_KEEP=1        keep the temp dir and the fixtures in it (its path is printed)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, symlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { availableParallelism, loadavg, release, tmpdir, totalmem } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:http';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { freePort, spawnBuiltCollector, type SpawnedCollector } from '../test/support/collector.js';
+import { spawnBuiltCollector, type SpawnedCollector } from '../test/support/collector.js';
 import { startCoredumpHost, type CoredumpHost } from '../test/support/coredump-host.js';
 import { buildCrasher, crash, type CrashResult } from '../test/support/crasher.js';
 import { run, runBuffer, sleep } from '../test/support/exec.js';
@@ -52,8 +52,40 @@ import {
 } from '../test/support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../test/support/fixtures.js';
 
-const MiB = 1 << 20;
-const GiB = 1 << 30;
+import {
+  GiB,
+  KEEP,
+  MiB,
+  ProcSampler,
+  Report,
+  after,
+  benchWorkDir,
+  curl,
+  ensureBuilt,
+  getJson,
+  haveWrk,
+  httpGet,
+  killChild,
+  log,
+  mibs,
+  median,
+  ms,
+  pctOf,
+  percentile,
+  pool,
+  removeTree,
+  repoRoot,
+  runMain,
+  startNginx,
+  undo,
+  wantedRows,
+  wrk,
+  type CurlResult,
+  type Nginx,
+  type Timed,
+  type WrkResult,
+} from './support.js';
+
 const LIST_SIZES = [100, 1_000, 10_000] as const;
 const SEQ_REQUESTS = 50;
 const CONC_REQUESTS = 200;
@@ -63,202 +95,17 @@ const CRASHES = 5;
 const DOWNLOAD_RUNS = 3;
 const OVERALL_DEADLINE_MS = 14 * 60_000;
 const BOOT_ID = randomBytes(16).toString('hex');
-const KEEP = process.env.BENCH_KEEP === '1';
+
+const report = new Report('collector-bench', 'koredump node-collector benchmark', [
+  'nginx',
+  'zstd',
+  'curl',
+]);
+const { addRow, errorRow, note } = report;
+const { track, undoAll, checkAborted } = undo;
 
 // ---------------------------------------------------------------------------------------------
-// Output
-
-type Verdict = 'PASS' | 'FAIL' | 'info' | 'error';
-
-interface Row {
-  n: string;
-  metric: string;
-  measured: string;
-  target: string;
-  verdict: Verdict;
-}
-
-const rows: Row[] = [];
-const notes: string[] = [];
-
-function log(msg: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-
-function note(msg: string): void {
-  notes.push(msg);
-  log(msg);
-}
-
-function addRow(
-  n: string,
-  metric: string,
-  measured: string,
-  target = '—',
-  verdict: Verdict = 'info',
-) {
-  rows.push({ n, metric, measured, target, verdict });
-}
-
-function errorRow(n: string, metric: string, target: string, err: unknown): void {
-  // eslint-disable-next-line no-control-regex
-  const plain = (x: string) => x.replace(/\x1b\[[0-9;]*m/g, '');
-  const e = err instanceof Error ? err : new Error(String(err));
-  const lines = plain(e.message)
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  // "collector exited with 1:" says little; add the first line that names an error.
-  let summary = lines[0] ?? 'unknown error';
-  const cause = lines.slice(1).find((l) => /error|exception|fail/i.test(l));
-  if (summary.endsWith(':') && cause) summary += ` ${cause.replace(/^.*?\]\s*/, '')}`;
-  addRow(n, metric, `error: ${summary.slice(0, 200).replace(/\|/g, '\\|')}`, target, 'error');
-  const detail = plain(e.stack ?? e.message);
-  note(
-    `row ${n} (${metric}) failed: ${detail.length > 1500 ? `${detail.slice(0, 1500)} …` : detail}`,
-  );
-}
-
-const ms = (v: number): string => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
-const mibs = (bytesPerSec: number): string => `${(bytesPerSec / MiB).toFixed(0)} MiB/s`;
-const pctOf = (a: number, b: number): string => `${((100 * a) / b).toFixed(0)} %`;
-
-function percentile(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-const median = (v: readonly number[]): number => percentile(v, 50);
-
-function table(): string {
-  const esc = (s: string) => s.replace(/\n/g, ' ');
-  const out = ['| # | Metric | Measured | Target | Verdict |', '|---|---|---|---|---|'];
-  for (const r of rows) {
-    out.push(
-      `| ${r.n} | ${esc(r.metric)} | ${esc(r.measured)} | ${esc(r.target)} | ${r.verdict} |`,
-    );
-  }
-  return out.join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup: everything started or created registers an undo; undo runs in finally and on signals.
-
-const undos = new Map<number, { what: string; fn: () => Promise<void> | void }>();
-let undoSeq = 0;
-
-/** Registers an undo action; the returned function runs it (once) and unregisters it. */
-function track(what: string, fn: () => Promise<void> | void): () => Promise<void> {
-  const id = ++undoSeq;
-  undos.set(id, { what, fn });
-  return async () => {
-    const u = undos.get(id);
-    if (!u) return;
-    undos.delete(id);
-    try {
-      await u.fn();
-    } catch (err) {
-      log(`cleanup of ${u.what} failed: ${(err as Error).message}`);
-    }
-  };
-}
-
-async function undoAll(): Promise<void> {
-  for (const id of [...undos.keys()].reverse()) {
-    const u = undos.get(id);
-    if (!u) continue;
-    undos.delete(id);
-    try {
-      await Promise.race([u.fn(), after(15_000, undefined)]);
-    } catch (err) {
-      log(`cleanup of ${u.what} failed: ${(err as Error).message}`);
-    }
-  }
-}
-
-/**
- * rm -rf that tolerates files still being written (an interrupted fixture generation): retries,
- * then removes once more after in-flight writes have landed.
- */
-async function removeTree(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-  await sleep(100); // a ref'd timer: an unref'd one would let the process exit right here
-  await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-}
-
-/** A timer for Promise.race that does not keep the process alive. */
-function after<T>(ms: number, value: T): Promise<T> {
-  return new Promise((res) => setTimeout(() => res(value), ms).unref());
-}
-
-let shuttingDown = false;
-let mainDone: Promise<unknown> = Promise.resolve();
-
-/**
- * Signal or deadline: undo everything at once (which also makes running rows fail fast), let the
- * rows notice `shuttingDown` and unwind (bounded), undo what they registered meanwhile, exit.
- */
-async function abort(reason: string, code: number): Promise<never> {
-  if (!shuttingDown) {
-    shuttingDown = true;
-    log(`${reason}: cleaning up`);
-    await undoAll();
-    await Promise.race([mainDone.catch(() => undefined), after(10_000, undefined)]);
-    await undoAll();
-  }
-  process.exit(code);
-}
-
-/** Called between steps of a row: stop starting new work once the run is being aborted. */
-function checkAborted(): void {
-  if (shuttingDown) throw new Error('interrupted');
-}
-
-/** Kills a child process: SIGTERM, then SIGKILL after graceMs; bounded. */
-async function killChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  const exited = () => child.exitCode !== null || child.signalCode !== null;
-  if (exited()) return;
-  const done = once(child, 'exit').catch(() => undefined);
-  child.kill('SIGTERM');
-  await Promise.race([done, after(graceMs, undefined)]);
-  if (!exited()) {
-    child.kill('SIGKILL');
-    await Promise.race([done, after(2000, undefined)]);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Paths and the built collector
-
-function repoRoot(): string {
-  for (let d = __dirname; d !== dirname(d); d = dirname(d)) {
-    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'apps', 'node-collector'))) {
-      return d;
-    }
-  }
-  throw new Error(`repository root not found above ${__dirname}`);
-}
-
-/**
- * spawnBuiltCollector() runs `<test/support>/../../dist/apps/node-collector/src/main.js`. The bench
- * runs compiled from .bench/build, so make .bench/build/dist point at the repository's dist/.
- */
-function ensureBuiltCollector(): void {
-  const root = repoRoot();
-  const main = join(root, 'dist/apps/node-collector/src/main.js');
-  if (!existsSync(main)) throw new Error(`${main} missing: run npm run build first`);
-  const buildRoot = join(__dirname, '..');
-  if (buildRoot === root) return;
-  const link = join(buildRoot, 'dist');
-  try {
-    lstatSync(link);
-  } catch {
-    symlinkSync(join(root, 'dist'), link);
-  }
-  if (!existsSync(join(link, 'apps/node-collector/src/main.js'))) {
-    throw new Error(`${link} does not lead to the built collector`);
-  }
-}
+// The built collector
 
 function collectorEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = { KOREDUMP_NODE_NAME: 'bench-node', ...extra };
@@ -327,58 +174,6 @@ async function startCollector(env: Record<string, string>): Promise<Started> {
     indexedCores: m ? Number(m[1]) : undefined,
     stop,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP client (keep-alive, in process)
-
-interface Timed {
-  ms: number;
-  status: number;
-  bytes: number;
-  body?: string;
-}
-
-function httpGet(
-  url: string,
-  agent: Agent,
-  keepBody = false,
-  timeoutMs = 30_000,
-  headers: Record<string, string> = {},
-): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = request(url, { agent, timeout: timeoutMs, headers }, (res) => {
-      let bytes = 0;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (keepBody) chunks.push(c);
-      });
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({
-          ms: performance.now() - t0,
-          status: res.statusCode ?? 0,
-          bytes,
-          body: keepBody ? Buffer.concat(chunks).toString('utf8') : undefined,
-        }),
-      );
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no response in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function getJson<T>(
-  url: string,
-  agent: Agent,
-  headers: Record<string, string> = {},
-): Promise<T> {
-  const r = await httpGet(url, agent, true, 30_000, headers);
-  if (r.status !== 200) throw new Error(`GET ${url}: ${r.status} ${r.body?.slice(0, 200)}`);
-  return JSON.parse(r.body!) as T;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,14 +341,6 @@ interface ListDataset {
   genMs: number;
 }
 
-async function mapLimited<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 /**
  * N realistic journal entries (journal-remote) + N small zstd core files named like systemd's.
  * Mixed by default: containerd and CRI-O containers in 7 namespaces and host services. With
@@ -627,7 +414,7 @@ async function makeListDataset(
     names.push(name);
   }
   await writeJournalFile(join(journalDir, 'cores.journal'), entries);
-  await mapLimited(names, 64, (name) => writeFile(join(coreDir, name), core));
+  await pool(names.length, 64, (i) => writeFile(join(coreDir, names[i]), core));
   const journalBytes = (await stat(join(journalDir, 'cores.journal'))).size;
   return { n, coreDir, journalDir, journalBytes, genMs: performance.now() - t0 };
 }
@@ -676,72 +463,6 @@ async function measureList(base: string, n: number): Promise<LatencyResult> {
   } finally {
     agent.destroy();
   }
-}
-
-interface WrkResult {
-  p50: number;
-  p99: number;
-  requests: number;
-  rps: number;
-}
-
-interface WrkOptions {
-  /** wrk -t (default 1). */
-  threads?: number;
-  /** Extra request headers ("Name: value"). */
-  headers?: string[];
-  /** A wrk Lua script (-s), e.g. one that cycles through paths. */
-  script?: string;
-}
-
-/** `wrk --latency` (C, HdrHistogram): far less client CPU than node:http on a 2-core box. */
-async function wrk(
-  url: string,
-  connections: number,
-  seconds: number,
-  opts: WrkOptions = {},
-): Promise<WrkResult> {
-  const r = await run(
-    'wrk',
-    [
-      `-t${opts.threads ?? 1}`,
-      `-c${connections}`,
-      `-d${seconds}s`,
-      '--latency',
-      '--timeout',
-      '10s',
-      ...(opts.headers ?? []).flatMap((h) => ['-H', h]),
-      ...(opts.script ? ['-s', opts.script] : []),
-      url,
-    ],
-    { timeoutMs: (seconds + 30) * 1000 },
-  );
-  const out = r.stdout;
-  const dur = (v: string, unit: string) =>
-    Number(v) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit] ?? NaN);
-  const pct = (p: number) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
-    if (!m) throw new Error(`no ${p}% line in wrk output:\n${out}`);
-    return dur(m[1], m[2]);
-  };
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (non2xx) throw new Error(`wrk: ${non2xx[1]} non-2xx responses`);
-  const sockErr = /Socket errors: (.*)/.exec(out);
-  if (sockErr) throw new Error(`wrk: socket errors ${sockErr[1]}`);
-  return {
-    p50: pct(50),
-    p99: pct(99),
-    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
-  };
-}
-
-let wrkAvailable: boolean | undefined;
-async function haveWrk(): Promise<boolean> {
-  if (process.env.BENCH_CLIENT === 'node') return false;
-  wrkAvailable ??=
-    (await run('wrk', ['-v'], { allowFailure: true }).catch(() => undefined)) !== undefined;
-  return wrkAvailable;
 }
 
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
@@ -990,104 +711,6 @@ async function rowCrashToVisible(work: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Rows 4–6: downloads
 
-interface Nginx {
-  url: string;
-  stop: () => Promise<void>;
-}
-
-async function startNginx(dir: string, root: string): Promise<Nginx> {
-  const port = await freePort();
-  await mkdir(join(dir, 'tmp'), { recursive: true });
-  const conf = join(dir, 'nginx.conf');
-  const errLog = join(dir, 'error.log');
-  const tmp = join(dir, 'tmp');
-  await writeFile(
-    conf,
-    [
-      'daemon off;',
-      'master_process on;',
-      'worker_processes 1;',
-      'user root;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      `error_log ${errLog} warn;`,
-      'events { worker_connections 64; }',
-      'http {',
-      `  access_log ${join(dir, 'access.log')};`,
-      '  sendfile on;',
-      '  tcp_nopush on;',
-      '  default_type application/octet-stream;',
-      `  client_body_temp_path ${tmp}/body;`,
-      `  proxy_temp_path ${tmp}/proxy;`,
-      `  fastcgi_temp_path ${tmp}/fastcgi;`,
-      `  uwsgi_temp_path ${tmp}/uwsgi;`,
-      `  scgi_temp_path ${tmp}/scgi;`,
-      '  server {',
-      `    listen 127.0.0.1:${port};`,
-      `    root ${root};`,
-      '    location / { }',
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', errLog], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  const stop = track(`nginx pid ${child.pid}`, () => killChild(child));
-  child.on('error', () => undefined);
-  const url = `http://127.0.0.1:${port}`;
-  const agent = new Agent({ keepAlive: false });
-  try {
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `nginx exited (${child.exitCode ?? child.signalCode}): ${readFileSync(errLog, 'utf8').slice(-500)}`,
-        );
-      }
-      try {
-        await httpGet(`${url}/`, agent, false, 1000);
-        break;
-      } catch {
-        if (i >= 100) throw new Error('nginx did not answer within 5 s');
-        await sleep(50);
-      }
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  } finally {
-    agent.destroy();
-  }
-  return { url, stop };
-}
-
-interface CurlResult {
-  code: number;
-  bytes: number;
-  seconds: number;
-  speed: number;
-}
-
-async function curl(url: string): Promise<CurlResult> {
-  const r = await run(
-    'curl',
-    [
-      '-s',
-      '-o',
-      '/dev/null',
-      '--max-time',
-      '300',
-      '-w',
-      '%{http_code} %{size_download} %{time_total} %{speed_download}',
-      url,
-    ],
-    { timeoutMs: 310_000 },
-  );
-  const [code, bytes, seconds, speed] = r.stdout.trim().split(/\s+/).map(Number);
-  if (code !== 200) throw new Error(`curl ${url}: HTTP ${code}`);
-  return { code, bytes, seconds, speed };
-}
-
 /** Seconds for `zstd -dc file > /dev/null` (or `| cat > /dev/null` when piped). */
 async function timeZstd(file: string, piped = false): Promise<number> {
   const t0 = performance.now();
@@ -1102,45 +725,6 @@ async function timeZstd(file: string, piped = false): Promise<number> {
     });
   }
   return (performance.now() - t0) / 1000;
-}
-
-/** Samples VmRSS of a process every 20 ms (max per phase) and reads its CPU time. */
-class ProcSampler {
-  readonly maxRssKiB = new Map<string, number>();
-  samples = 0;
-  phase = 'idle';
-  private timer?: NodeJS.Timeout;
-  constructor(private readonly pid: number) {}
-  read(): { rss: number; hwm: number } {
-    const s = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    return {
-      rss: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? NaN),
-      hwm: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? NaN),
-    };
-  }
-  /** user and system CPU seconds so far (USER_HZ = 100 on Linux). */
-  cpu(): { user: number; sys: number } {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
-  }
-  get maxOverall(): number {
-    return Math.max(0, ...this.maxRssKiB.values());
-  }
-  start(): void {
-    this.timer = setInterval(() => {
-      try {
-        const { rss } = this.read();
-        this.maxRssKiB.set(this.phase, Math.max(this.maxRssKiB.get(this.phase) ?? 0, rss));
-        this.samples++;
-      } catch {
-        // process gone
-      }
-    }, 20);
-  }
-  stop(): void {
-    clearInterval(this.timer);
-  }
 }
 
 /** Runs fn and reports the process's CPU use during it, as "% user + % sys" of one core. */
@@ -1272,7 +856,17 @@ async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
   try {
     if (do4) {
       try {
-        nginx = await startNginx(join(dir, 'nginx'), coreDir);
+        nginx = await startNginx(join(dir, 'nginx'), (port) => [
+          `access_log ${join(dir, 'nginx', 'access.log')};`,
+          'sendfile on;',
+          'tcp_nopush on;',
+          'default_type application/octet-stream;',
+          'server {',
+          `  listen 127.0.0.1:${port};`,
+          `  root ${coreDir};`,
+          '  location / { }',
+          '}',
+        ]);
         const name = (await getJson<ListedCore[]>(`${s.c.url}/apiv1/cores?comm=bigcore`, agent))[0]
           ?.id;
         if (!name) throw new Error('the collector does not list the 1 GiB core');
@@ -1483,7 +1077,7 @@ async function rowsAuth(work: string, wanted: Set<string>): Promise<void> {
       ['7', m7calls, t7calls],
       ['8', m8, '—'],
     ]) {
-      if (wanted.has(n) && !rows.some((r) => r.metric === m)) errorRow(n, m, t, err);
+      if (wanted.has(n) && !report.rows.some((r) => r.metric === m)) errorRow(n, m, t, err);
     }
   };
   try {
@@ -1554,7 +1148,7 @@ async function rowsAuth(work: string, wanted: Set<string>): Promise<void> {
     const atWarmUp = reviewCalls(api.requests);
     const seen = api.requests.length;
     const plain = await getJson<Record<string, unknown>>(`${noAuth.c.url}${path(ids[0])}`, agent);
-    const full = JSON.parse(warm.body!) as Record<string, unknown>;
+    const full = JSON.parse(warm.body) as Record<string, unknown>;
     if (full.COREDUMP_ENVIRON !== plain.COREDUMP_ENVIRON || !plain.COREDUMP_ENVIRON) {
       throw new Error('the token sees a redacted record: coredumps/sensitive not granted?');
     }
@@ -1663,7 +1257,7 @@ async function rowsAuth(work: string, wanted: Set<string>): Promise<void> {
     if (wanted.has('8')) {
       const before = api.requests.length;
       const first = await httpGet(`${rbac.c.url}/apiv1/cores`, agent, true, 30_000, auth);
-      const mine = (first.status === 200 ? JSON.parse(first.body!) : []) as AuthListedCore[];
+      const mine = (first.status === 200 ? JSON.parse(first.body) : []) as AuthListedCore[];
       if (mine.length !== AUTH_CORES) {
         throw new Error(
           `the token lists ${mine.length} cores (HTTP ${first.status}), expected ${AUTH_CORES}`,
@@ -1705,59 +1299,6 @@ async function rowsAuth(work: string, wanted: Set<string>): Promise<void> {
     await closeApi?.();
     if (!KEEP) await removeTree(dir);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-async function machineFacts(): Promise<string> {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  const mhz = /cpu MHz\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim();
-  let commit = 'unknown';
-  try {
-    commit = (await run('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD'])).stdout.trim();
-    const dirty = (
-      await run('git', ['-C', repoRoot(), 'status', '--porcelain', '--', 'apps', 'libs'])
-    ).stdout.trim();
-    if (dirty) commit += ' (+ uncommitted changes in apps/libs)';
-  } catch {
-    // not a git checkout
-  }
-  const nginxV = (await run('nginx', ['-v'], { allowFailure: true })).stderr
-    .trim()
-    .replace(/^nginx version: /, '');
-  const zstdV = (await run('zstd', ['-V'], { allowFailure: true })).stdout.trim().split('\n')[0];
-  const curlV = (await run('curl', ['-V'], { allowFailure: true })).stdout
-    .split('\n')[0]
-    .split(' ')
-    .slice(0, 2)
-    .join(' ');
-  return [
-    '## Machine',
-    '',
-    `- date: ${new Date().toISOString()}`,
-    `- nproc: ${availableParallelism()}`,
-    `- CPU: ${model}${mhz ? ` (${Number(mhz).toFixed(0)} MHz)` : ''}`,
-    `- memory: ${(totalmem() / GiB).toFixed(1)} GiB; kernel ${release()}`,
-    `- node ${process.version}; ${nginxV}; ${zstdV}; ${curlV}`,
-    `- koredump commit ${commit}`,
-    `- at start: ${await loadInfo()}`,
-  ].join('\n');
-}
-
-/** Load average and the busiest processes: the VM is shared, so say how busy it was. */
-async function loadInfo(): Promise<string> {
-  const [l1, l5] = loadavg();
-  const ps = await run('ps', ['-eo', 'pcpu,comm', '--sort=-pcpu', '--no-headers'], {
-    allowFailure: true,
-  });
-  const busy = ps.stdout
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([cpu]) => Number(cpu) >= 5)
-    .slice(0, 4)
-    .map(([cpu, comm]) => `${comm} ${cpu} %`);
-  return `load average ${l1.toFixed(2)} (1 min), ${l5.toFixed(2)} (5 min)${busy.length ? `; busiest (ps %CPU): ${busy.join(', ')}` : ''}${l1 > 0.5 ? ' — machine not idle, expect noise' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1872,27 +1413,10 @@ async function rowInsightCost(work: string): Promise<void> {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const watchdog = setTimeout(
-    () => void abort('overall deadline exceeded', 1),
-    OVERALL_DEADLINE_MS,
-  );
-  watchdog.unref();
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(sig, () => void abort(`got ${sig}`, 130));
-  }
-  const wanted = new Set(
-    (process.env.BENCH_ROWS ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => s.trim()),
-  );
-
-  const facts = await machineFacts();
-  console.log(`# koredump node-collector benchmark\n\n${facts}\n`);
-
-  ensureBuiltCollector();
-  const work = await mkdtemp(join(tmpdir(), 'koredump-bench-'));
-  const removeWork = track(`temp dir ${work}`, () =>
-    KEEP ? log(`kept ${work}`) : removeTree(work),
-  );
-  log(`temp dir ${work}`);
+  const wanted = wantedRows('1,2,3,4,5,6,7,8,9');
+  await report.begin();
+  ensureBuilt(['node-collector']);
+  const { work, remove: removeWork } = await benchWorkDir('koredump-bench-');
   if (process.env.BENCH_CPU_PROF) await setUpCpuProf(work, process.env.BENCH_CPU_PROF);
   try {
     if (wanted.has('1') || wanted.has('2')) await rowsListAndStartup(work, wanted);
@@ -1904,31 +1428,8 @@ async function main(): Promise<void> {
     await undoAll();
     await removeWork();
   }
-  if (shuttingDown) return; // abort() reports and exits
-
-  const report = [
-    `## Results (${((performance.now() - started) / 1000).toFixed(0)} s)`,
-    '',
-    table(),
-    '',
-    '## Notes',
-    '',
-    ...notes.map((n) => `- ${n.replace(/\n/g, '\n  ')}`),
-    `- at end: ${await loadInfo()}`,
-    '',
-  ].join('\n');
-  console.log(report);
-  const outDir = join(repoRoot(), '.bench');
-  await mkdir(outDir, { recursive: true });
-  const text = `# koredump node-collector benchmark\n\n${facts}\n\n${report}`;
-  await writeFile(join(outDir, 'collector-bench-latest.md'), text);
-  log(`report written to ${join(outDir, 'collector-bench-latest.md')}`);
-  process.exitCode = rows.some((r) => r.verdict === 'error') ? 1 : 0;
+  if (undo.shuttingDown) return; // abort() reports and exits
+  await report.finish(started);
 }
 
-mainDone = main().catch(async (err: unknown) => {
-  if (shuttingDown) return;
-  console.error(err);
-  await undoAll();
-  process.exit(1);
-});
+runMain(main, { deadlineMs: OVERALL_DEADLINE_MS });
