@@ -893,7 +893,7 @@ describe('fake API server via @kubernetes/client-node', () => {
       expect(elsewhere.code).toBe(422);
       expect(statusBody(elsewhere)).toMatchObject({
         reason: 'Invalid',
-        message: expect.stringContaining('does not match event.namespace') as string,
+        message: expect.stringContaining('does not match event.namespace') as unknown as string,
       });
     });
 

@@ -5,6 +5,7 @@ import {
   CORE_DUMPED_REASON,
   crashEventUpdate,
   newCrashEvent,
+  type CrashEventState,
   type CrashFacts,
   type StoredCrashEvent,
 } from './crash-events.js';
@@ -33,12 +34,12 @@ export class CrashEventsClient {
     );
   }
 
-  /** PATCH as a JSON merge patch (client-node's default would be a JSON patch); 404 if gone. */
-  async update(facts: CrashFacts, name: string, count: number): Promise<void> {
+  /** One more core on `state`'s event: PATCH as a JSON merge patch (client-node's default would be a JSON patch); 404 if gone. */
+  async update(facts: CrashFacts, state: CrashEventState): Promise<void> {
     const k8s = kubernetesClient();
     await withTimeout(
       this.api.patchNamespacedEvent(
-        { namespace: facts.namespace, name, body: crashEventUpdate(facts, count) },
+        { namespace: state.namespace, name: state.name, body: crashEventUpdate(facts, state) },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       ),
       this.timeoutMs,

@@ -9,7 +9,9 @@ import {
   latestCrashEventState,
   LAST_CORE_ANNOTATION,
   LAST_CORE_TIME_ANNOTATION,
+  LAST_CORES_ANNOTATION,
   newCrashEvent,
+  reportedState,
   type CrashEventState,
   type CrashFacts,
   type StoredCrashEvent,
@@ -39,6 +41,7 @@ const state = (over: Partial<CrashEventState> = {}): CrashEventState => ({
   windowStart: T0,
   count: 1,
   lastCoreTime: T0,
+  lastCoreIds: [facts().coreId],
   ...over,
 });
 
@@ -105,6 +108,7 @@ describe('newCrashEvent and crashEventUpdate', () => {
         annotations: {
           [LAST_CORE_ANNOTATION]: facts().coreId,
           [LAST_CORE_TIME_ANNOTATION]: '2026-11-28T12:00:00.250Z',
+          [LAST_CORES_ANNOTATION]: facts().coreId,
         },
       },
       involvedObject: {
@@ -131,11 +135,12 @@ describe('newCrashEvent and crashEventUpdate', () => {
 
   it('updates count, last time, message and the newest-core annotations', () => {
     const later = facts({ coreId: 'core.two', timestamp: T0 + 5000 });
-    expect(crashEventUpdate(later, 3)).toEqual({
+    expect(crashEventUpdate(later, state({ count: 2 }))).toEqual({
       metadata: {
         annotations: {
           [LAST_CORE_ANNOTATION]: 'core.two',
           [LAST_CORE_TIME_ANNOTATION]: new Date(T0 + 5000).toISOString(),
+          [LAST_CORES_ANNOTATION]: 'core.two',
         },
       },
       count: 3,
@@ -150,7 +155,10 @@ describe('crashEventState and latestCrashEventState (what a restarted collector 
     metadata: {
       name,
       namespace: 'team-a',
-      annotations: { [LAST_CORE_ANNOTATION]: `core.${name}`, [LAST_CORE_TIME_ANNOTATION]: last },
+      annotations: {
+        [LAST_CORE_ANNOTATION]: `core.${name}`,
+        [LAST_CORE_TIME_ANNOTATION]: last,
+      } as Record<string, string>,
     },
     reason: 'CoreDumped',
     reportingComponent: 'koredump-collector',
@@ -167,13 +175,16 @@ describe('crashEventState and latestCrashEventState (what a restarted collector 
       windowStart: Date.parse('2026-11-28T12:00:00Z'),
       count: 4,
       lastCoreTime: Date.parse('2026-11-28T12:03:00.750Z'),
-      lastCoreId: 'core.a',
+      lastCoreIds: ['core.a'],
     });
+    const ev = stored('b', '2026-11-28T12:03:00.000Z');
+    ev.metadata.annotations![LAST_CORES_ANNOTATION] = 'core.x core.b';
+    expect(crashEventState(ev)?.lastCoreIds).toEqual(['core.x', 'core.b']);
   });
 
   it('falls back to lastTimestamp when the annotations are gone', () => {
     const ev = stored('a', '2026-11-28T12:03:00.750Z');
-    ev.metadata.annotations = {} as typeof ev.metadata.annotations;
+    ev.metadata.annotations = {};
     expect(crashEventState(ev)?.lastCoreTime).toBe(Date.parse('2026-11-28T12:03:00Z'));
   });
 
@@ -243,5 +254,38 @@ describe('decideCrashEvent', () => {
       why: 'too-old',
     });
     expect(decideCrashEvent(undefined, facts(), T0 + 60 * MIN, timing).action).toBe('create');
+  });
+
+  it('tells apart cores of the same second (real crash times have whole seconds)', () => {
+    const s1 = reportedState(undefined, facts({ coreId: 'core.1', timestamp: T0 }), {
+      action: 'create',
+      name: 'ev',
+    });
+    expect(s1).toMatchObject({ name: 'ev', count: 1, windowStart: T0, lastCoreIds: ['core.1'] });
+    const second = facts({ coreId: 'core.2', timestamp: T0 });
+    const d = decideCrashEvent(s1, second, T0, timing);
+    expect(d).toEqual({ action: 'update', name: 'ev', count: 2 });
+    const s2 = reportedState(s1, second, d as { action: 'update'; name: string; count: number });
+    expect(s2).toMatchObject({ count: 2, lastCoreTime: T0, lastCoreIds: ['core.1', 'core.2'] });
+    expect(decideCrashEvent(s2, second, T0, timing).action).toBe('skip');
+    expect(
+      decideCrashEvent(s2, facts({ coreId: 'core.1', timestamp: T0 }), T0, timing).action,
+    ).toBe('skip');
+    // A later second starts the list afresh.
+    const third = facts({ coreId: 'core.3', timestamp: T0 + 1000 });
+    expect(
+      reportedState(s2, third, { action: 'update', name: 'ev', count: 3 }).lastCoreIds,
+    ).toEqual(['core.3']);
+    // The list is bounded.
+    let s = s1;
+    for (let i = 0; i < 40; i++) {
+      s = reportedState(s, facts({ coreId: `c${i}`, timestamp: T0 }), {
+        action: 'update',
+        name: 'ev',
+        count: s.count + 1,
+      });
+    }
+    expect(s.lastCoreIds).toHaveLength(16);
+    expect(s.lastCoreIds.at(-1)).toBe('c39');
   });
 });

@@ -12,6 +12,13 @@ export const CRASH_EVENTS_COMPONENT = 'koredump-collector';
 /** The newest core an event covers: its id and crash time (RFC 3339, milliseconds). */
 export const LAST_CORE_ANNOTATION = 'koredump.io/last-core';
 export const LAST_CORE_TIME_ANNOTATION = 'koredump.io/last-core-time';
+/**
+ * Every core reported with exactly that crash time, space-separated: real crash times have whole
+ * seconds only (the kernel's %t), and a crash loop can dump twice in one second.
+ */
+export const LAST_CORES_ANNOTATION = 'koredump.io/last-cores';
+/** Ids kept in LAST_CORES_ANNOTATION (more cores in one second of one pod are not told apart). */
+const MAX_IDS_AT_MARK = 16;
 
 /** The API server refuses longer messages (NoteLengthLimit). */
 const MESSAGE_LIMIT = 1024;
@@ -41,9 +48,10 @@ export interface CrashEventState {
   /** firstTimestamp of the event: the start of its rate-limit window (epoch ms). */
   windowStart: number;
   count: number;
-  /** The newest core the event covers: cores at or before it are already reported. */
+  /** The crash time of the newest core the event covers: older cores are already reported. */
   lastCoreTime: number;
-  lastCoreId?: string;
+  /** The cores reported with exactly lastCoreTime. */
+  lastCoreIds: readonly string[];
 }
 
 export interface CrashEventTiming {
@@ -116,10 +124,36 @@ export function crashEventMessage(f: CrashFacts): string {
   return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT - 1)}…` : text;
 }
 
-function annotations(f: CrashFacts): Record<string, string> {
+/** The cores reported at the new mark once `f` is reported on top of `state`. */
+export function idsAtMark(state: CrashEventState | undefined, f: CrashFacts): string[] {
+  const same = state && state.lastCoreTime === f.timestamp ? state.lastCoreIds : [];
+  return [...same.filter((id) => id !== f.coreId), f.coreId].slice(-MAX_IDS_AT_MARK);
+}
+
+/** The state after reporting `f` (as a new event when `created`, else on `state`'s event). */
+export function reportedState(
+  state: CrashEventState | undefined,
+  f: CrashFacts,
+  decision: { action: 'create' | 'update'; name: string; count?: number },
+): CrashEventState {
+  const mark = { lastCoreTime: f.timestamp, lastCoreIds: idsAtMark(state, f) };
+  if (decision.action === 'update' && state) {
+    return { ...state, ...mark, count: decision.count ?? state.count + 1 };
+  }
+  return {
+    namespace: f.namespace,
+    name: decision.name,
+    windowStart: f.timestamp,
+    count: 1,
+    ...mark,
+  };
+}
+
+function annotations(f: CrashFacts, ids: readonly string[]): Record<string, string> {
   return {
     [LAST_CORE_ANNOTATION]: f.coreId,
     [LAST_CORE_TIME_ANNOTATION]: new Date(f.timestamp).toISOString(),
+    [LAST_CORES_ANNOTATION]: ids.join(' '),
   };
 }
 
@@ -129,7 +163,7 @@ export function newCrashEvent(f: CrashFacts, name: string) {
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name, namespace: f.namespace, annotations: annotations(f) },
+    metadata: { name, namespace: f.namespace, annotations: annotations(f, [f.coreId]) },
     involvedObject: {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -150,11 +184,11 @@ export function newCrashEvent(f: CrashFacts, name: string) {
   };
 }
 
-/** The JSON merge patch that folds one more core into an event. */
-export function crashEventUpdate(f: CrashFacts, count: number) {
+/** The JSON merge patch that folds one more core into `state`'s event. */
+export function crashEventUpdate(f: CrashFacts, state: CrashEventState) {
   return {
-    metadata: { annotations: annotations(f) },
-    count,
+    metadata: { annotations: annotations(f, idsAtMark(state, f)) },
+    count: state.count + 1,
     lastTimestamp: new Date(f.timestamp),
     message: crashEventMessage(f),
   };
@@ -186,13 +220,16 @@ export function crashEventState(ev: StoredCrashEvent): CrashEventState | undefin
   // The annotation keeps milliseconds; lastTimestamp (whole seconds on the wire) is the fallback
   // for an event whose annotations someone removed.
   const lastCoreTime = epochMs(notes[LAST_CORE_TIME_ANNOTATION]) ?? last ?? first;
+  const ids = (notes[LAST_CORES_ANNOTATION] ?? '').split(' ').filter(Boolean);
+  const newest = notes[LAST_CORE_ANNOTATION];
+  if (newest && !ids.includes(newest)) ids.push(newest);
   return {
     namespace,
     name,
     windowStart: first,
     count: ev.count ?? 1,
     lastCoreTime,
-    lastCoreId: notes[LAST_CORE_ANNOTATION],
+    lastCoreIds: ids,
   };
 }
 
@@ -210,9 +247,21 @@ export function latestCrashEventState(
 }
 
 /**
- * What to do about one core of a pod, given the pod's current event: nothing (too old, or at or
- * before the newest core already reported: that mark is what makes a restart report nothing
- * twice), a new event (no event yet, or its window is over), or one more count on the current one.
+ * Whether the event already covers `f`: cores before its mark, and those reported at the mark.
+ * The mark is what makes a restarted collector report nothing twice.
+ */
+export function isReported(state: CrashEventState | undefined, f: CrashFacts): boolean {
+  if (!state) return false;
+  return (
+    f.timestamp < state.lastCoreTime ||
+    (f.timestamp === state.lastCoreTime && state.lastCoreIds.includes(f.coreId))
+  );
+}
+
+/**
+ * What to do about one core of a pod, given the pod's current event: nothing (too old, or
+ * already reported), a new event (no event yet, or its window is over), or one more count on the
+ * current one.
  */
 export function decideCrashEvent(
   state: CrashEventState | undefined,
@@ -221,7 +270,7 @@ export function decideCrashEvent(
   timing: CrashEventTiming,
 ): CrashEventDecision {
   if (now - f.timestamp > timing.lookbackMs) return { action: 'skip', why: 'too-old' };
-  if (state && f.timestamp <= state.lastCoreTime) return { action: 'skip', why: 'reported' };
+  if (isReported(state, f)) return { action: 'skip', why: 'reported' };
   if (state && f.timestamp - state.windowStart < timing.windowMs) {
     return { action: 'update', name: state.name, count: state.count + 1 };
   }

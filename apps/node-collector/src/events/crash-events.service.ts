@@ -5,6 +5,8 @@ import {
   crashEventState,
   CrashEventsClient,
   decideCrashEvent,
+  isReported,
+  reportedState,
   latestCrashEventState,
   type CrashEventState,
   type CrashFacts,
@@ -89,6 +91,7 @@ export class CrashEventsService implements OnApplicationShutdown {
   /** Cores waiting to be reported, by pod uid, in arrival order. */
   private readonly pending = new Map<string, CrashFacts[]>();
   private draining = false;
+  private drainScheduled = false;
   private readonly stop = new AbortController();
   private lastFailureLog = 0;
   private failuresNotLogged = 0;
@@ -119,8 +122,7 @@ export class CrashEventsService implements OnApplicationShutdown {
     if (!facts) return;
     // Cheap checks first: most 'updated' cores are old or already reported.
     if (Date.now() - facts.timestamp > this.config.events.lookbackMs) return;
-    const known = this.states.get(facts.podUID);
-    if (known && facts.timestamp <= known.lastCoreTime) return;
+    if (isReported(this.states.get(facts.podUID) ?? undefined, facts)) return;
     let queue = this.pending.get(facts.podUID);
     if (!queue) {
       if (this.pending.size >= MAX_PENDING_PODS) {
@@ -134,7 +136,15 @@ export class CrashEventsService implements OnApplicationShutdown {
     if (same >= 0) queue.splice(same, 1);
     queue.push(facts);
     if (queue.length > MAX_PENDING_PER_POD) queue.shift();
-    void this.drain();
+    // On the next turn: a burst (every core of a pod re-attributed when pods sync) becomes one
+    // batch, reported oldest first.
+    if (!this.draining && !this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => {
+        this.drainScheduled = false;
+        void this.drain();
+      });
+    }
   }
 
   /** One worker: pods one after another, each pod's cores oldest first. */
@@ -171,13 +181,8 @@ export class CrashEventsService implements OnApplicationShutdown {
     if (decision.action === 'skip') return;
     if (decision.action === 'update' && state) {
       try {
-        await this.call(() => this.api!.update(facts, decision.name, decision.count));
-        this.remember(facts.podUID, {
-          ...state,
-          count: decision.count,
-          lastCoreTime: facts.timestamp,
-          lastCoreId: facts.coreId,
-        });
+        await this.call(() => this.api!.update(facts, state));
+        this.remember(facts.podUID, reportedState(state, facts, decision));
         return;
       } catch (err) {
         // Deleted or expired (the API server keeps events for an hour): start a new one.
@@ -191,14 +196,7 @@ export class CrashEventsService implements OnApplicationShutdown {
     const name = crashEventName(facts.pod, facts.podUID, facts.coreId);
     try {
       await this.call(() => this.api!.create(facts, name));
-      this.remember(facts.podUID, {
-        namespace: facts.namespace,
-        name,
-        windowStart: facts.timestamp,
-        count: 1,
-        lastCoreTime: facts.timestamp,
-        lastCoreId: facts.coreId,
-      });
+      this.remember(facts.podUID, reportedState(undefined, facts, { action: 'create', name }));
     } catch (err) {
       if (apiStatus(err) !== 409) throw err;
       // The name comes from this core: an earlier run of the collector already reported it.
