@@ -1,4 +1,4 @@
-import type { CoreV1Api, CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
 import { kubernetesClient } from './client.js';
 import {
@@ -27,7 +27,7 @@ export class CrashEventsClient {
     await withTimeout(
       this.api.createNamespacedEvent({
         namespace: facts.namespace,
-        body: newCrashEvent(facts, name) as CoreV1Event,
+        body: newCrashEvent(facts, name),
       }),
       this.timeoutMs,
       'create event',

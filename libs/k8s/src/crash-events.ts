@@ -118,7 +118,7 @@ export function crashEventMessage(f: CrashFacts): string {
     .filter(Boolean)
     .join(', ');
   const text =
-    `${who ? `${who[0]!.toUpperCase()}${who.slice(1)}` : 'A process'} dumped core on ` +
+    `${who ? `${who[0].toUpperCase()}${who.slice(1)}` : 'A process'} dumped core on ` +
     `${signalText(f)} on node ${f.node}: core ${f.coreId}. ` +
     `Get it with: koredumpctl get ${f.node} ${f.coreId}`;
   return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT - 1)}…` : text;
