@@ -81,6 +81,8 @@ describe('crash events on pods (fixture journals, fake apiserver)', () => {
   const OLD = fakePod(2, 'old-0', 'old');
   const DENIED = fakePod(3, 'denied-0', 'd');
   const QUIET = fakePod(4, 'quiet-0', 'q');
+  /** Not in the API until a test adds it. */
+  const LATE = fakePod(5, 'late-0', 'l');
   let api: FakeApiServer;
   let work: string;
   let coreDir: string;
@@ -272,6 +274,23 @@ describe('crash events on pods (fixture journals, fake apiserver)', () => {
       { timeoutMs: 20_000 },
     );
     expect(eventsOf(DENIED)).toHaveLength(1);
+  }, 60_000);
+
+  it('reports a core whose pod becomes known only after the core was indexed', async () => {
+    const id = await addCore('late', LATE, Date.now());
+    await waitFor(
+      'the core, not yet named by the API',
+      async () => (await collectorCores(collector!.url)).some((c) => c.id === id),
+      { timeoutMs: 15_000 },
+    );
+    expect(eventsOf(LATE)).toEqual([]);
+    api.upsertPod(podObject(LATE, NODE));
+    await waitFor('the late event', () => eventsOf(LATE).length === 1, { timeoutMs: 15_000 });
+    expect(eventsOf(LATE)[0]).toMatchObject({
+      count: 1,
+      involvedObject: { name: 'late-0', uid: LATE.uid },
+      metadata: { annotations: { 'koredump.io/last-core': id } },
+    });
   }, 60_000);
 
   it('with KOREDUMP_EVENTS=false the built collector makes no event calls at all', async () => {
