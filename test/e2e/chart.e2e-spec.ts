@@ -506,6 +506,9 @@ describe('chart values', () => {
       KOREDUMP_AUTH_CACHE_TTL_S: '60',
       KOREDUMP_LOG_FORMAT: 'json',
       KOREDUMP_RESCAN_INTERVAL_S: '60',
+      KOREDUMP_EVENTS: 'true',
+      KOREDUMP_EVENTS_WINDOW_S: '600',
+      KOREDUMP_EVENTS_LOOKBACK_S: '3600',
     });
     expect(e.KOREDUMP_NAMESPACE_REGEX).toBeUndefined();
     expect(e.KOREDUMP_TOKEN_AUDIENCES).toBeUndefined();
@@ -645,7 +648,7 @@ describe('chart values', () => {
     ]);
     expect(find(o, 'ClusterRole', 'koredump-node-collector').rules).toEqual([
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'get', 'list'] },
     ]);
     expect(find(o, 'ClusterRoleBinding', 'koredump-node-collector').subjects).toEqual([
       { kind: 'ServiceAccount', name: 'koredump-node-collector', namespace: 'koredump' },
@@ -749,6 +752,23 @@ describe('chart values', () => {
     expect(agg.securityContext.runAsNonRoot).toBe(true);
     expect(agg.containers[0].securityContext.seLinuxOptions).toBeUndefined();
   });
+
+  it('events.enabled=false: KOREDUMP_EVENTS=false and no events RBAC; the window and lookback reach the collector', async () => {
+    const off = await renderChart({ values: { events: { enabled: false } } });
+    const e = env(collectorContainer(off));
+    expect(e.KOREDUMP_EVENTS).toBe('false');
+    expect(e.KOREDUMP_EVENTS_WINDOW_S).toBeUndefined();
+    expect(e.KOREDUMP_EVENTS_LOOKBACK_S).toBeUndefined();
+    expect(find(off, 'ClusterRole', 'koredump-node-collector').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(env(collectorContainer(objectsOf('everything')))).toMatchObject({
+      KOREDUMP_EVENTS: 'true',
+      KOREDUMP_EVENTS_WINDOW_S: '300',
+      KOREDUMP_EVENTS_LOOKBACK_S: '1800',
+    });
+    expect(env(aggregatorContainer(objectsOf('everything'))).KOREDUMP_EVENTS).toBeUndefined();
+  }, 30_000);
 
   it('rbac.create=false leaves all workload RBAC (the SCC binding included) to the operator', async () => {
     const o = await renderChart({
@@ -946,6 +966,16 @@ describe('values.schema.json', () => {
       /nodeTimeoutMs: Invalid type. Expected: integer/,
     ],
     ['an unknown auth mode', { auth: { mode: 'none' } }, /auth.mode must be one of the following/],
+    [
+      'events.enabled as a string',
+      { events: { enabled: 'yes' } },
+      /events.enabled: Invalid type. Expected: boolean/,
+    ],
+    [
+      'an events window of zero',
+      { events: { windowSeconds: 0 } },
+      /events.windowSeconds: Must be greater than or equal to 1/,
+    ],
     [
       'a relative host path',
       { collector: { hostPaths: { coredump: 'var/lib/systemd/coredump' } } },

@@ -25,7 +25,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../support/exec.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  makePod,
+  SERVICE_ACCOUNT_USER,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 
 const SA_TOKEN = 'sa-token-for-e2e';
 const ALICE = {
@@ -802,6 +807,127 @@ describe('fake API server via @kubernetes/client-node', () => {
         core.patchNamespacedEvent({ namespace: 'team-a', name: 'missing', body: [] }),
       );
       expect(e.code).toBe(404);
+    });
+
+    it('answers a duplicate name with 409 AlreadyExists, merges annotations, selects by uid and reason, validates namespaces', async () => {
+      const involvedObject = {
+        kind: 'Pod',
+        namespace: 'team-a',
+        name: 'a3',
+        uid: 'uid-team-a-a3',
+        apiVersion: 'v1',
+      };
+      const at = new Date('2026-11-28T12:00:00.250Z');
+      const body: CoreV1Event = {
+        metadata: { name: 'a3.0123456789abcdef', annotations: { 'koredump.io/last-core': 'c1' } },
+        involvedObject,
+        reason: 'CoreDumped',
+        type: 'Warning',
+        message: 'first',
+        count: 1,
+        firstTimestamp: at,
+        lastTimestamp: at,
+        reportingComponent: 'koredump-collector',
+        reportingInstance: 'node-a',
+      };
+      await core.createNamespacedEvent({ namespace: 'team-a', body });
+      const dup = await apiError(core.createNamespacedEvent({ namespace: 'team-a', body }));
+      expect(dup.code).toBe(409);
+      expect(JSON.parse(dup.body)).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'events "a3.0123456789abcdef" already exists',
+        reason: 'AlreadyExists',
+        details: { name: 'a3.0123456789abcdef', kind: 'events' },
+        code: 409,
+      });
+
+      await core.patchNamespacedEvent(
+        {
+          namespace: 'team-a',
+          name: 'a3.0123456789abcdef',
+          body: {
+            metadata: { annotations: { 'koredump.io/last-core': 'c2' } },
+            count: 2,
+            lastTimestamp: new Date(at.getTime() + 90_000),
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const read = await core.readNamespacedEvent({
+        namespace: 'team-a',
+        name: 'a3.0123456789abcdef',
+      });
+      expect(read.count).toBe(2);
+      expect(read.message).toBe('first');
+      expect(read.metadata.annotations).toEqual({ 'koredump.io/last-core': 'c2' });
+      // Second precision on the wire.
+      expect(read.firstTimestamp).toEqual(new Date('2026-11-28T12:00:00Z'));
+      expect(read.lastTimestamp).toEqual(new Date('2026-11-28T12:01:30Z'));
+
+      await core.createNamespacedEvent({
+        namespace: 'team-a',
+        body: { ...body, metadata: { name: 'a3.other' }, reason: 'BackOff' },
+      });
+      const selected = await core.listNamespacedEvent({
+        namespace: 'team-a',
+        fieldSelector: 'involvedObject.uid=uid-team-a-a3,reason=CoreDumped',
+      });
+      expect(selected.items.map((e) => e.metadata.name)).toEqual(['a3.0123456789abcdef']);
+      const byComponent = await core.listEventForAllNamespaces({
+        fieldSelector: 'reportingComponent=koredump-collector,involvedObject.name=a3',
+      });
+      expect(byComponent.items.map((e) => e.metadata.name).sort()).toEqual([
+        'a3.0123456789abcdef',
+        'a3.other',
+      ]);
+
+      const elsewhere = await apiError(
+        core.createNamespacedEvent({
+          namespace: 'team-b',
+          body: { ...body, metadata: { name: 'a3.wrong-namespace' } },
+        }),
+      );
+      expect(elsewhere.code).toBe(422);
+      expect(statusBody(elsewhere)).toMatchObject({
+        reason: 'Invalid',
+        message: expect.stringContaining('does not match event.namespace') as unknown as string,
+      });
+    });
+
+    it('refuses the service account what denyServiceAccount() takes away (403 Forbidden Status)', async () => {
+      api.denyServiceAccount([{ verbs: ['create'], apiGroups: [''], resources: ['events'] }]);
+      try {
+        const e = await apiError(
+          core.createNamespacedEvent({
+            namespace: 'team-a',
+            body: {
+              metadata: { name: 'a4.denied' },
+              involvedObject: { kind: 'Pod', namespace: 'team-a', name: 'a4' },
+              reason: 'CoreDumped',
+            },
+          }),
+        );
+        expect(e.code).toBe(403);
+        expect(statusBody(e)).toMatchObject({
+          reason: 'Forbidden',
+          message: `events is forbidden: User "${SERVICE_ACCOUNT_USER}" cannot create resource "events" in API group "" in the namespace "team-a"`,
+        });
+        // Only what the rule names: listing still works.
+        await expect(core.listNamespacedEvent({ namespace: 'team-a' })).resolves.toBeDefined();
+      } finally {
+        api.denyServiceAccount([]);
+      }
+      await core.createNamespacedEvent({
+        namespace: 'team-a',
+        body: {
+          metadata: { name: 'a4.allowed' },
+          involvedObject: { kind: 'Pod', namespace: 'team-a', name: 'a4' },
+          reason: 'CoreDumped',
+        },
+      });
     });
   });
 

@@ -119,6 +119,9 @@ export interface FakeApiServer {
   setDown(down: boolean): void;
   /** Delay before every response (and before the headers of a watch). */
   setLatency(ms: number): void;
+  /** Takes permissions away from the service under test: its requests matching a rule get 403
+   * Forbidden (as RBAC without that grant), as user SERVICE_ACCOUNT_USER. [] restores all. */
+  denyServiceAccount(rules: RbacRule[]): void;
   /** Routes `/api/v1/namespaces/{ns}/services/{svc}:{port}/proxy/{rest}` to targetUrl + rest.
    * Like the real API server, the Authorization header is removed; other headers, the query
    * string and both bodies are streamed through. https targets are not verified. */
@@ -175,6 +178,8 @@ export interface MakePodOptions {
 }
 
 export const API_AUDIENCE = 'https://kubernetes.default.svc';
+/** The user name the service account token authenticates as (in Forbidden messages). */
+export const SERVICE_ACCOUNT_USER = 'system:serviceaccount:koredump:koredump';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: JSON, Status, TLS
@@ -889,6 +894,7 @@ class FakeApiServerImpl implements FakeApiServer {
   private compactedRv = 0;
   private down = false;
   private latencyMs = 0;
+  private serviceAccountDenied: RbacRule[] = [];
   private closed = false;
 
   constructor(
@@ -1016,6 +1022,10 @@ class FakeApiServerImpl implements FakeApiServer {
 
   setLatency(ms: number): void {
     this.latencyMs = ms;
+  }
+
+  denyServiceAccount(rules: RbacRule[]): void {
+    this.serviceAccountDenied = [...rules];
   }
 
   registerServiceProxy(
@@ -1249,6 +1259,18 @@ class FakeApiServerImpl implements FakeApiServer {
       };
     } else {
       route = this.route(method, url, entry.body, req, res);
+    }
+    const attrs = route.attrs;
+    if (
+      caller.kind === 'serviceAccount' &&
+      attrs &&
+      this.serviceAccountDenied.some((rule) => ruleMatches(rule, attrs))
+    ) {
+      throw new HttpError(403, 'Forbidden', forbiddenMessage(SERVICE_ACCOUNT_USER, attrs), {
+        ...(attrs.name ? { name: attrs.name } : {}),
+        ...(attrs.group ? { group: attrs.group } : {}),
+        kind: attrs.resource,
+      });
     }
     if (caller.kind === 'user' && route.attrs) {
       const u = caller.user;
@@ -1715,6 +1737,29 @@ class FakeApiServerImpl implements FakeApiServer {
           ],
         },
       );
+    }
+    // The API server's legacy validation of an Event without eventTime (as every core/v1
+    // recorder sends): the involved object must be in the event's namespace.
+    const involvedNs = str(getPath(ev, 'involvedObject.namespace'));
+    if (ev.eventTime === undefined || ev.eventTime === null) {
+      if (involvedNs !== '' && involvedNs !== ns) {
+        throw new HttpError(
+          422,
+          'Invalid',
+          `Event "${name}" is invalid: involvedObject.namespace: Invalid value: "${involvedNs}": does not match event.namespace`,
+          {
+            name,
+            kind: 'Event',
+            causes: [
+              {
+                reason: 'FieldValueInvalid',
+                message: `Invalid value: "${involvedNs}": does not match event.namespace`,
+                field: 'involvedObject.namespace',
+              },
+            ],
+          },
+        );
+      }
     }
     const key = `${ns}/${name}`;
     if (this.eventStore.has(key)) {

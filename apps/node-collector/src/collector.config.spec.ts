@@ -13,6 +13,7 @@ describe('loadCollectorConfig', () => {
       fakeK8s: false,
       rescanIntervalMs: 60_000,
       logFormat: 'text',
+      events: { enabled: true, windowMs: 600_000, lookbackMs: 3_600_000 },
     });
     expect(c.journalDir).toBeUndefined();
     expect(c.namespaceFilter).toBeUndefined();
@@ -77,11 +78,29 @@ describe('loadCollectorConfig', () => {
   });
 
   it.each([
+    ['false', false],
+    ['FALSE', false],
+    ['0', false],
+    ['true', true],
+    ['1', true],
+  ])('reads KOREDUMP_EVENTS=%s as enabled=%s', (value, enabled) => {
+    const c = loadCollectorConfig({
+      KOREDUMP_EVENTS: value,
+      KOREDUMP_EVENTS_WINDOW_S: '30',
+      KOREDUMP_EVENTS_LOOKBACK_S: '120',
+    });
+    expect(c.events).toEqual({ enabled, windowMs: 30_000, lookbackMs: 120_000 });
+  });
+
+  it.each([
     ['PORT', 'abc'],
     ['PORT', '0'],
     ['KOREDUMP_RESCAN_INTERVAL_S', '0'],
     ['FAKE_K8S', 'true'],
     ['KOREDUMP_JOURNAL_DIR', 'var/log'],
+    ['KOREDUMP_EVENTS', 'yes'],
+    ['KOREDUMP_EVENTS_WINDOW_S', '0'],
+    ['KOREDUMP_EVENTS_LOOKBACK_S', '-5'],
   ])('rejects %s=%s', (key, value) => {
     expect(() => loadCollectorConfig({ [key]: value })).toThrow(ConfigError);
   });

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 
 import { ServerEnv, parseEnv, serverSettings } from '@koredump/http';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -54,6 +55,27 @@ class CollectorEnv extends ServerEnv {
   @IsString()
   @Matches(/^\//, { message: 'KOREDUMP_POD_LOGS_DIR must be an absolute path' })
   KOREDUMP_POD_LOGS_DIR = '/var/log/pods';
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  )
+  @IsIn(['true', 'false', '1', '0'], { message: 'KOREDUMP_EVENTS must be true or false' })
+  KOREDUMP_EVENTS = 'true';
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  KOREDUMP_EVENTS_WINDOW_S = 600;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  KOREDUMP_EVENTS_LOOKBACK_S = 3600;
 }
 
 /** Typed collector configuration; also the DI token (tests construct it directly). */
@@ -79,6 +101,14 @@ export abstract class CollectorConfig {
   abstract readonly authCacheTtlMs: number;
   /** kubelet's pod log directory, a fallback for naming pods (when mounted). */
   abstract readonly podLogsDir: string;
+  /** Kubernetes Events (reason CoreDumped) on the pods whose cores are indexed. */
+  abstract readonly events: {
+    readonly enabled: boolean;
+    /** At most one new event per pod per window; later crashes in it update that event. */
+    readonly windowMs: number;
+    /** Older cores are never reported (a restarted collector does not flood old cores). */
+    readonly lookbackMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -109,5 +139,10 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     namespaceFilter,
     rescanIntervalMs: parsed.KOREDUMP_RESCAN_INTERVAL_S * 1000,
     podLogsDir: parsed.KOREDUMP_POD_LOGS_DIR,
+    events: {
+      enabled: parsed.KOREDUMP_EVENTS === 'true' || parsed.KOREDUMP_EVENTS === '1',
+      windowMs: parsed.KOREDUMP_EVENTS_WINDOW_S * 1000,
+      lookbackMs: parsed.KOREDUMP_EVENTS_LOOKBACK_S * 1000,
+    },
   };
 }

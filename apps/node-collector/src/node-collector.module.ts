@@ -8,6 +8,7 @@ import { clusterAuth } from '@koredump/k8s';
 import { ClusterConnection } from './cluster.js';
 import { CollectorConfig } from './collector.config.js';
 import { CoresModule } from './cores/cores.module.js';
+import { CrashEventsModule } from './events/crash-events.module.js';
 import { HealthController } from './health/health.controller.js';
 
 @Module({})
@@ -37,6 +38,7 @@ export class NodeCollectorModule {
         configModule,
         TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 }),
         CoresModule,
+        CrashEventsModule,
       ],
       controllers: [HealthController],
       providers: [
