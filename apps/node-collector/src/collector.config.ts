@@ -54,6 +54,16 @@ class CollectorEnv extends ServerEnv {
   @IsString()
   @Matches(/^\//, { message: 'KOREDUMP_POD_LOGS_DIR must be an absolute path' })
   KOREDUMP_POD_LOGS_DIR = '/var/log/pods';
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\//, { message: 'KOREDUMP_KERNEL_SYSCTL_DIR must be an absolute path' })
+  KOREDUMP_KERNEL_SYSCTL_DIR = '/proc/sys/kernel';
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\//, { message: 'KOREDUMP_HOST_ROOT must be an absolute path' })
+  KOREDUMP_HOST_ROOT = '/';
 }
 
 /** Typed collector configuration; also the DI token (tests construct it directly). */
@@ -79,6 +89,10 @@ export abstract class CollectorConfig {
   abstract readonly authCacheTtlMs: number;
   /** kubelet's pod log directory, a fallback for naming pods (when mounted). */
   abstract readonly podLogsDir: string;
+  /** The host's kernel sysctls (core_pattern, core_pipe_limit, core_uses_pid). */
+  abstract readonly kernelSysctlDir: string;
+  /** The host's / as mounted: systemd's coredump.conf and drop-ins are read below it. */
+  abstract readonly hostRoot: string;
 }
 
 export class ConfigError extends Error {}
@@ -109,5 +123,7 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     namespaceFilter,
     rescanIntervalMs: parsed.KOREDUMP_RESCAN_INTERVAL_S * 1000,
     podLogsDir: parsed.KOREDUMP_POD_LOGS_DIR,
+    kernelSysctlDir: parsed.KOREDUMP_KERNEL_SYSCTL_DIR,
+    hostRoot: parsed.KOREDUMP_HOST_ROOT,
   };
 }

@@ -9,6 +9,7 @@ import { ClusterConnection } from './cluster.js';
 import { CollectorConfig } from './collector.config.js';
 import { CoresModule } from './cores/cores.module.js';
 import { HealthController } from './health/health.controller.js';
+import { NodeModule } from './node/node.module.js';
 
 @Module({})
 export class NodeCollectorModule {
@@ -37,6 +38,7 @@ export class NodeCollectorModule {
         configModule,
         TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 }),
         CoresModule,
+        NodeModule,
       ],
       controllers: [HealthController],
       providers: [
