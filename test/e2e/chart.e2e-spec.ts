@@ -509,6 +509,8 @@ describe('chart values', () => {
       KOREDUMP_EVENTS: 'true',
       KOREDUMP_EVENTS_WINDOW_S: '600',
       KOREDUMP_EVENTS_LOOKBACK_S: '3600',
+      KOREDUMP_KERNEL_SYSCTL_DIR: '/host/proc/sys/kernel',
+      KOREDUMP_HOST_ROOT: '/host',
     });
     expect(e.KOREDUMP_NAMESPACE_REGEX).toBeUndefined();
     expect(e.KOREDUMP_TOKEN_AUDIENCES).toBeUndefined();
@@ -523,9 +525,73 @@ describe('chart values', () => {
         '/run/log/journal',
         '/etc/machine-id',
         '/var/log/pods',
+        '/host/proc/sys/kernel',
+        '/host/etc/systemd',
+        '/host/run/systemd/coredump.conf.d',
+        '/host/usr/lib/systemd',
       ]),
     );
   });
+
+  it('node health: the host sysctls and systemd configuration directories, read-only under /host; "" and [] leave them out', async () => {
+    const ds = daemonSet(objectsOf('default')).spec.template.spec;
+    const hostPathOf = (name: string): unknown =>
+      ds.volumes.find((v: any) => v.name === name)?.hostPath;
+    const mounts = collectorContainer(objectsOf('default')).volumeMounts.filter((m: any) =>
+      m.mountPath.startsWith('/host/'),
+    );
+    expect(mounts.map((m: any) => ({ ...m, hostPath: hostPathOf(m.name) }))).toEqual([
+      {
+        name: 'kernel-sysctls',
+        mountPath: '/host/proc/sys/kernel',
+        readOnly: true,
+        hostPath: { path: '/proc/sys/kernel', type: 'DirectoryOrCreate' },
+      },
+      {
+        name: 'systemd-config-0',
+        mountPath: '/host/etc/systemd',
+        readOnly: true,
+        hostPath: { path: '/etc/systemd', type: 'DirectoryOrCreate' },
+      },
+      {
+        name: 'systemd-config-1',
+        mountPath: '/host/run/systemd/coredump.conf.d',
+        readOnly: true,
+        hostPath: { path: '/run/systemd/coredump.conf.d', type: 'DirectoryOrCreate' },
+      },
+      {
+        name: 'systemd-config-2',
+        mountPath: '/host/usr/lib/systemd',
+        readOnly: true,
+        hostPath: { path: '/usr/lib/systemd', type: 'DirectoryOrCreate' },
+      },
+    ]);
+    // The init container (koredumpctl install) sees none of them.
+    for (const c of ds.initContainers) {
+      expect(c.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/host/koredumpctl-bin']);
+    }
+
+    const custom = await renderChart({
+      values: {
+        collector: {
+          hostPaths: { kernelSysctls: '', systemdConfig: ['/usr/local/lib/systemd'] },
+        },
+      },
+    });
+    const c = collectorContainer(custom);
+    expect(env(c).KOREDUMP_KERNEL_SYSCTL_DIR).toBeUndefined();
+    expect(env(c).KOREDUMP_HOST_ROOT).toBe('/host');
+    expect(c.volumeMounts.filter((m: any) => m.mountPath.startsWith('/host/'))).toEqual([
+      { name: 'systemd-config-0', mountPath: '/host/usr/local/lib/systemd', readOnly: true },
+    ]);
+    const none = await renderChart({ values: { collector: { hostPaths: { systemdConfig: [] } } } });
+    expect(env(collectorContainer(none)).KOREDUMP_HOST_ROOT).toBeUndefined();
+    expect(
+      daemonSet(none).spec.template.spec.volumes.some((v: any) =>
+        v.name.startsWith('systemd-config'),
+      ),
+    ).toBe(false);
+  }, 30_000);
 
   it('filter.namespaceRegex reaches KOREDUMP_NAMESPACE_REGEX byte for byte (quotes, #, colons)', () => {
     expect(env(collectorContainer(objectsOf('filter'))).KOREDUMP_NAMESPACE_REGEX).toBe(
@@ -624,7 +690,11 @@ describe('chart values', () => {
     expect(ds.volumes.map((v: any) => v.name).sort()).toEqual([
       'coredump',
       'journal-runtime',
+      'kernel-sysctls',
       'machine-id',
+      'systemd-config-0',
+      'systemd-config-1',
+      'systemd-config-2',
       'tmp',
     ]);
     expect(env(collectorContainer(o)).KOREDUMP_POD_LOGS_DIR).toBeUndefined();
@@ -985,6 +1055,11 @@ describe('values.schema.json', () => {
       'a pod label that would change the selectors',
       { podLabels: { 'app.kubernetes.io/name': 'x' } },
       /podLabels/,
+    ],
+    [
+      'a relative systemd config directory',
+      { collector: { hostPaths: { systemdConfig: ['etc/systemd'] } } },
+      /systemdConfig.0: Does not match pattern/,
     ],
     [
       'a typo in a toleration',

@@ -47,6 +47,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/node',
       '/healthz',
       '/readyz',
     ]);
@@ -64,5 +65,11 @@ describe('node-collector OpenAPI contract', () => {
       expect.arrayContaining(['206', '304', '404', '416']),
     );
     expect(doc.components.schemas.CoreSummaryDto.properties).toHaveProperty('COREDUMP_SIGNAL_NAME');
+    const node = doc.paths['/apiv1/node'].get;
+    expect(node.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(node.responses)).toEqual(expect.arrayContaining(['200', '401', '403']));
+    expect(doc.components.schemas.NodeHealthDto.required).toEqual(
+      expect.arrayContaining(['kernel', 'coredumpConf', 'storage', 'journal', 'warnings']),
+    );
   });
 });

@@ -158,6 +158,8 @@ export interface FakeContainer {
   /** Adds lastState.terminated (exitCode 139, reason Error) with this containerID. */
   lastTerminatedContainerID?: string;
   restartCount?: number;
+  /** resources.limits.memory, e.g. '2Gi' (default: no limits). */
+  memoryLimit?: string;
 }
 
 export interface MakePodOptions {
@@ -712,7 +714,7 @@ export function makePod(p: MakePodOptions): V1Pod {
     name: c.name,
     image: c.image,
     imagePullPolicy: 'IfNotPresent',
-    resources: {},
+    resources: c.memoryLimit ? { limits: { memory: c.memoryLimit } } : {},
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
   });

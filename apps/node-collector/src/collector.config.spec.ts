@@ -51,6 +51,24 @@ describe('loadCollectorConfig', () => {
     ).toEqual([false, false, false, false]);
   });
 
+  it('node health paths: the host kernel sysctls and the host root, absolute only', () => {
+    expect(loadCollectorConfig({})).toMatchObject({
+      kernelSysctlDir: '/proc/sys/kernel',
+      hostRoot: '/',
+    });
+    expect(
+      loadCollectorConfig({
+        KOREDUMP_KERNEL_SYSCTL_DIR: '/host/proc/sys/kernel',
+        KOREDUMP_HOST_ROOT: '/host',
+      }),
+    ).toMatchObject({ kernelSysctlDir: '/host/proc/sys/kernel', hostRoot: '/host' });
+    expect(() =>
+      loadCollectorConfig({ KOREDUMP_KERNEL_SYSCTL_DIR: 'proc', KOREDUMP_HOST_ROOT: 'host' }),
+    ).toThrow(
+      /KOREDUMP_KERNEL_SYSCTL_DIR must be an absolute path[^]*KOREDUMP_HOST_ROOT must be an absolute path/,
+    );
+  });
+
   it('lists every bad variable in one error', () => {
     let error: unknown;
     try {

@@ -76,6 +76,16 @@ class CollectorEnv extends ServerEnv {
   @Min(1)
   @Max(86400)
   KOREDUMP_EVENTS_LOOKBACK_S = 3600;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\//, { message: 'KOREDUMP_KERNEL_SYSCTL_DIR must be an absolute path' })
+  KOREDUMP_KERNEL_SYSCTL_DIR = '/proc/sys/kernel';
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\//, { message: 'KOREDUMP_HOST_ROOT must be an absolute path' })
+  KOREDUMP_HOST_ROOT = '/';
 }
 
 /** Typed collector configuration; also the DI token (tests construct it directly). */
@@ -109,6 +119,10 @@ export abstract class CollectorConfig {
     /** Older cores are never reported (a restarted collector does not flood old cores). */
     readonly lookbackMs: number;
   };
+  /** The host's kernel sysctls (core_pattern, core_pipe_limit, core_uses_pid). */
+  abstract readonly kernelSysctlDir: string;
+  /** The host's / as mounted: systemd's coredump.conf and drop-ins are read below it. */
+  abstract readonly hostRoot: string;
 }
 
 export class ConfigError extends Error {}
@@ -144,5 +158,7 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
       windowMs: parsed.KOREDUMP_EVENTS_WINDOW_S * 1000,
       lookbackMs: parsed.KOREDUMP_EVENTS_LOOKBACK_S * 1000,
     },
+    kernelSysctlDir: parsed.KOREDUMP_KERNEL_SYSCTL_DIR,
+    hostRoot: parsed.KOREDUMP_HOST_ROOT,
   };
 }

@@ -10,6 +10,7 @@ import { CollectorConfig } from './collector.config.js';
 import { CoresModule } from './cores/cores.module.js';
 import { CrashEventsModule } from './events/crash-events.module.js';
 import { HealthController } from './health/health.controller.js';
+import { NodeModule } from './node/node.module.js';
 
 @Module({})
 export class NodeCollectorModule {
@@ -39,6 +40,7 @@ export class NodeCollectorModule {
         TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 }),
         CoresModule,
         CrashEventsModule,
+        NodeModule,
       ],
       controllers: [HealthController],
       providers: [

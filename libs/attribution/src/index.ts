@@ -4,3 +4,4 @@ export * from './conmon.js';
 export * from './pod-index.js';
 export * from './pod-logs.js';
 export * from './attribute.js';
+export * from './quantity.js';

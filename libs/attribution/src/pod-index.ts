@@ -1,4 +1,6 @@
-import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+
+import { parseQuantity } from './quantity.js';
 
 /** How an attribution was made, strongest first. */
 export type AttributionSource =
@@ -30,6 +32,22 @@ export interface PodIdentity {
 export interface PodMatch {
   identity: PodIdentity;
   source: 'api' | 'api-last-state' | 'tombstone';
+}
+
+/** The largest container memory limit among the running pods on the node. */
+export interface LargestMemoryLimit {
+  bytes: number;
+  /** The quantity as the pod spec writes it, e.g. `2Gi`. */
+  quantity: string;
+  /** namespace/name */
+  pod: string;
+  container: string;
+}
+
+export interface MemoryLimits {
+  largest?: LargestMemoryLimit;
+  /** Running pods with at least one container without a memory limit (they may use the node's memory). */
+  podsWithoutLimit: number;
 }
 
 export interface PodIndexOptions {
@@ -230,6 +248,44 @@ export class PodIndex {
   get tombstoneCount(): number {
     this.prune();
     return this.tombstones.size;
+  }
+
+  /**
+   * The largest container memory limit among live pods that are not finished (a core of one of
+   * their processes can be that big), and how many such pods have a container without a limit.
+   * Counted: regular containers and restartable init containers (sidecars); other init
+   * containers have finished once the pod runs. An unparseable quantity counts as no limit.
+   */
+  memoryLimits(): MemoryLimits {
+    let largest: LargestMemoryLimit | undefined;
+    let podsWithoutLimit = 0;
+    for (const pod of this.live.values()) {
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') continue;
+      const containers: V1Container[] = [
+        ...(pod.spec?.containers ?? []),
+        ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
+      ];
+      let unlimited = false;
+      for (const c of containers) {
+        const quantity = c.resources?.limits?.memory;
+        const bytes = quantity === undefined ? undefined : parseQuantity(String(quantity));
+        if (bytes === undefined) {
+          unlimited = true;
+          continue;
+        }
+        if (!largest || bytes > largest.bytes) {
+          largest = {
+            bytes,
+            quantity: String(quantity),
+            pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`,
+            container: c.name,
+          };
+        }
+      }
+      if (unlimited) podsWithoutLimit++;
+    }
+    return { largest, podsWithoutLimit };
   }
 
   /** Add or update a pod. Re-adding a pod whose UID is tombstoned brings it back to life. */

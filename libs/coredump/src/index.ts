@@ -5,3 +5,6 @@ export * from './open-core.js';
 export * from './stream-file.js';
 export * from './xattrs.js';
 export * from './zstd-copy.js';
+export * from './coredump-conf.js';
+export * from './coredump-conf-files.js';
+export * from './node-health.js';

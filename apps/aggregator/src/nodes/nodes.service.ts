@@ -6,6 +6,7 @@ import { CollectorCallError, describeFailure } from '../collectors/collector-fai
 import { NodeHealthRegistry } from '../collectors/node-health.js';
 import { CollectorDirectory } from '../discovery/collector-directory.js';
 import type { CollectorTarget } from '../discovery/collector-target.js';
+import type { NodeHealthDto } from '@koredump/api';
 import type { NodeStatusDto } from './dto/node-status.dto.js';
 
 interface ProbeResult {
@@ -14,6 +15,8 @@ interface ProbeResult {
   cores?: number;
   problem?: string;
 }
+
+type HealthResult = { health: NodeHealthDto } | { healthError: string };
 
 /** The state of every known node's collector, probed now (in parallel, within the deadline). */
 @Injectable()
@@ -25,17 +28,25 @@ export class NodesService {
     private readonly health: NodeHealthRegistry,
   ) {}
 
-  async nodes(signal?: AbortSignal): Promise<NodeStatusDto[]> {
+  /**
+   * @param token the caller's token, passed on for each collector's /apiv1/node (which checks
+   *   the caller's RBAC itself); undefined with NO_TOKENS=1
+   */
+  async nodes(signal?: AbortSignal, token?: string): Promise<NodeStatusDto[]> {
     const targets = this.directory.all();
     this.health.retain(new Set(targets.map((t) => t.node)));
-    const probes = await Promise.all(
+    const results = await Promise.all(
       targets.map(async (t) => {
-        const [probe] = await Promise.all([this.probe(t, signal), this.learnVersion(t, signal)]);
-        return probe;
+        const [probe, nodeHealth] = await Promise.all([
+          this.probe(t, signal),
+          this.nodeHealth(t, signal, token),
+          this.learnVersion(t, signal),
+        ]);
+        return { probe, nodeHealth };
       }),
     );
     return targets.map((t, i) => {
-      const probe = probes[i];
+      const { probe, nodeHealth } = results[i];
       const h = this.health.get(t.node);
       return {
         node: t.node,
@@ -51,8 +62,35 @@ export class NodesService {
         ...(h.lastError ? { lastError: h.lastError } : {}),
         ...(h.lastErrorAt ? { lastErrorAt: h.lastErrorAt.toISOString() } : {}),
         ...(h.lastSeen ? { lastSeen: h.lastSeen.toISOString() } : {}),
+        ...nodeHealth,
       };
     });
+  }
+
+  /**
+   * GET /apiv1/node of the collector with the caller's token, within the node deadline. A
+   * failure (down, slow, 403 for a caller without cluster-wide list) is this node's healthError,
+   * never the whole answer's.
+   */
+  private async nodeHealth(
+    t: CollectorTarget,
+    signal: AbortSignal | undefined,
+    token: string | undefined,
+  ): Promise<HealthResult> {
+    try {
+      const health = (await this.client.getJson(t, '/apiv1/node', {
+        token,
+        timeoutMs: this.config.nodeTimeoutMs,
+        signal,
+      })) as NodeHealthDto;
+      if (!health || typeof health !== 'object' || !Array.isArray(health.warnings)) {
+        return { healthError: 'bad answer: not a node health report' };
+      }
+      return { health };
+    } catch (err) {
+      if (!(err instanceof CollectorCallError)) throw err;
+      return { healthError: describeFailure(err.failure) };
+    }
   }
 
   /** GET /readyz of the collector (public): reachable, its own readiness and its core count. */

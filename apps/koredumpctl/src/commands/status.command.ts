@@ -5,7 +5,7 @@ import { Command } from 'nest-commander';
 import { ApiClient } from '../api/api-client.js';
 import type { ConnectionOptions } from '../api/connection.js';
 import { CliError } from '../errors.js';
-import { corePatternOk, formatNodes, parseNodes } from '../format/status.js';
+import { corePatternOk, formatNodeHealth, formatNodes, parseNodes } from '../format/status.js';
 import { CLI_VERSION } from '../version.js';
 import { ApiCommand } from './base.command.js';
 
@@ -57,6 +57,8 @@ export class StatusCommand extends ApiCommand {
       cores = (await api.listCores()).cores.length;
     }
     out.stdout(`${s.bold('Core count in cluster:')} ${cores}\n`);
+    // Warnings are reported, not failed on: status exits 1 only when the API cannot be reached.
+    out.stdout(formatNodeHealth(nodes, s));
   }
 
   /** The original's check of this host's core_pattern (systemd-coredump must be the handler). */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { corePatternOk, formatNodes, parseNodes } from './status.js';
+import {
+  corePatternOk,
+  formatConfSize,
+  formatNodeHealth,
+  formatNodes,
+  parseNodes,
+} from './status.js';
 
 describe('parseNodes', () => {
   it("reads the aggregator's NodeStatusDto array", () => {
@@ -68,4 +74,97 @@ describe('corePatternOk', () => {
   ])('%s', (pattern, ok) => {
     expect(corePatternOk(pattern)).toBe(ok);
   });
+});
+
+describe('node health', () => {
+  const G = 2 ** 30;
+  const report = (over: Record<string, unknown> = {}) => ({
+    node: 'node-a',
+    kernel: { corePattern: '|/lib/systemd/systemd-coredump %P', pipesToSystemdCoredump: true },
+    coredumpConf: { storage: 'external', externalSizeMax: 32 * G },
+    storage: { filesystemAvailableBytes: 12 * G, oldestCoreAgeSeconds: 90061 },
+    journal: { readable: true },
+    warnings: [],
+    ...over,
+  });
+
+  it('parseNodes reads the merged health report and healthError', () => {
+    const [a, b] = parseNodes([
+      { node: 'node-a', ready: true, health: report() },
+      { node: 'node-b', ready: true, healthError: 'unreachable: ECONNREFUSED' },
+    ]);
+    expect(a.health).toEqual({
+      corePattern: '|/lib/systemd/systemd-coredump %P',
+      pipesToSystemdCoredump: true,
+      storage: 'external',
+      externalSizeMax: 32 * G,
+      freeBytes: 12 * G,
+      oldestCoreAgeSeconds: 90061,
+      journalReadable: true,
+      journalError: undefined,
+      warnings: [],
+    });
+    expect(b).toMatchObject({ health: undefined, healthError: 'unreachable: ECONNREFUSED' });
+  });
+
+  it('formatNodeHealth: a table, a WARNING line per warning, and why a node has no report', () => {
+    const nodes = parseNodes([
+      {
+        node: 'node-a',
+        health: report({
+          coredumpConf: { storage: 'external', externalSizeMax: G },
+          warnings: [
+            {
+              code: 'external-size-max-below-pod-memory',
+              message:
+                'ExternalSizeMax=1G is below the largest pod memory limit on the node (2Gi, ns/p container c): cores will be truncated',
+            },
+          ],
+        }),
+      },
+      {
+        node: 'node-b',
+        health: report({
+          kernel: { corePattern: 'core', pipesToSystemdCoredump: false },
+          coredumpConf: { storage: 'journal', externalSizeMax: null },
+          storage: {},
+          journal: { readable: false },
+        }),
+      },
+      { node: 'node-c', healthError: 'timeout after 5000 ms' },
+    ]);
+    expect(formatNodeHealth(nodes)).toBe(
+      [
+        'Node health:',
+        '  NODE    CORE_PATTERN          STORAGE   EXTERNALSIZEMAX  FREE   OLDEST CORE  JOURNAL',
+        '  node-a  ok                    external  1G               12.0G  1d 1h        ok',
+        '  node-b  NOT systemd-coredump  journal   infinity         -      -            unreadable',
+        '  node-c  ?                     ?         ?                ?      ?            no report: timeout after 5000 ms',
+        'WARNING node-a: ExternalSizeMax=1G is below the largest pod memory limit on the node (2Gi, ns/p container c): cores will be truncated',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints nothing for an API without health information', () => {
+    expect(formatNodeHealth(parseNodes([{ node: 'x', ready: true, cores: 1 }]))).toBe('');
+  });
+
+  it('formatConfSize', () => {
+    expect([32 * G, 1.5 * G, 767 * 2 ** 20, 100, null, undefined].map(formatConfSize)).toEqual([
+      '32G',
+      '1.5G',
+      '767M',
+      '100',
+      'infinity',
+      '-',
+    ]);
+  });
+});
+
+it('node health text from the server cannot carry terminal escapes', () => {
+  const [n] = parseNodes([
+    { node: 'x', health: { warnings: [{ code: 'c', message: 'bad\x1b[2Jthing\n' }] } },
+  ]);
+  expect(n.health?.warnings).toEqual([{ code: 'c', message: 'bad?[2Jthing?' }]);
 });

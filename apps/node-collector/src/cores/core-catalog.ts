@@ -1,5 +1,10 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { parsePodLogDirName, PodIndex, type PodLogDir } from '@koredump/attribution';
+import {
+  parsePodLogDirName,
+  PodIndex,
+  type MemoryLimits,
+  type PodLogDir,
+} from '@koredump/attribution';
 import { CoreDirectory, readCoredumpXattrs, type CoreFileInfo } from '@koredump/coredump';
 import {
   CoredumpJournalFollower,
@@ -231,6 +236,25 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
         error: this.podWatchError,
       },
     };
+  }
+
+  /**
+   * Every core file on the node (namespace filter NOT applied: this is the disk's view, for
+   * /apiv1/node): how many, their bytes, and the crash time of the oldest (epoch ms).
+   */
+  usage(): { cores: number; bytes: number; oldestTimestamp?: number } {
+    let bytes = 0;
+    let oldest: number | undefined;
+    for (const { file, record } of this.cores.values()) {
+      bytes += file.size;
+      if (oldest === undefined || record.timestamp < oldest) oldest = record.timestamp;
+    }
+    return { cores: this.cores.size, bytes, oldestTimestamp: oldest };
+  }
+
+  /** Memory limits of the pods on this node (undefined without the Kubernetes API). */
+  podMemoryLimits(): MemoryLimits | undefined {
+    return this.podIndex?.memoryLimits();
   }
 
   /** Visible cores (namespace filter applied), oldest first. */

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { NodeHealthDto } from '@koredump/api';
 
 /** One node with a collector, as GET /apiv1/nodes reports it. */
 export class NodeStatusDto {
@@ -61,4 +62,16 @@ export class NodeStatusDto {
 
   @ApiPropertyOptional({ description: 'Last time the collector answered (ISO-8601)' })
   readonly lastSeen?: string;
+
+  @ApiPropertyOptional({
+    type: NodeHealthDto,
+    description: "The collector's node health report (GET /apiv1/node), asked for just now",
+  })
+  readonly health?: NodeHealthDto;
+
+  @ApiPropertyOptional({
+    description: 'Why there is no health report for this node',
+    example: 'unreachable: ECONNREFUSED',
+  })
+  readonly healthError?: string;
 }
