@@ -72,6 +72,14 @@ describe('crash signature', () => {
     expect(again.signature).toBe(stripped.signature);
   });
 
+  it('uses the base name of a module printed as a path', () => {
+    expect(signatureFrames(trace('c-binary-unreadable.txt')!).slice(0, 3)).toEqual([
+      { module: 'kd-threads', offset: '0x1165' },
+      { module: 'kd-threads', offset: '0x1186' },
+      { function: 'start_thread', module: 'libc.so.6' },
+    ]);
+  });
+
   it('skips the abort/raise/pthread_kill frames at the top', () => {
     expect(signatureFrames(trace('c-abort.txt')!)[0]).toEqual({
       function: 'main',

@@ -6,8 +6,10 @@ import { parseStackTrace } from './stack-trace.js';
 
 /**
  * Fixtures: the MESSAGE of real systemd-coredump 252 journal entries of this project's host
- * (c-*.txt: gcc -g, gcc -s, a pthread program crashing in a worker thread, abort()), plus
- * module lines as newer systemd versions print them and a Go panic's text.
+ * (c-*.txt: gcc -g, gcc -s, a pthread program crashing in a worker thread, abort(), a binary
+ * systemd-coredump could not read so it printed its path and no symbols), plus
+ * hand-written ones: module lines in the format of systemd's elf-util.c (newer versions print
+ * them) and a Go panic's text.
  */
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 
@@ -94,6 +96,17 @@ describe('parseStackTrace', () => {
     ]);
     expect(trace.threads[0].frames[0].function).toBe('worker_crash');
     expect(trace.threads[2].frames[2]).toMatchObject({ function: 'main', module: 'cgthreads' });
+  });
+
+  it('keeps the module path systemd prints when it could not read the binary (no symbols)', () => {
+    const trace = parseStackTrace(fixture('c-binary-unreadable.txt'))!;
+    expect(trace.threads).toHaveLength(3);
+    expect(trace.threads[0].frames[0]).toEqual({
+      n: 0,
+      address: '0x000055dcc81a4165',
+      module: '/tmp/koredump-groups-amN5KC/kd-threads',
+      offset: '0x1165',
+    });
   });
 
   it('reads module build-ids and package metadata, and C++ names with spaces and parentheses', () => {
