@@ -190,8 +190,9 @@ describe('stack traces, signatures and crash groups (real crashes, two collector
     const dirB = join(work, 'node-b');
     await mkdir(dirA);
     await mkdir(dirB);
-    for (const r of [segvA, abortA, stripped, threads])
+    for (const r of [segvA, abortA, stripped, threads]) {
       await copyFile(r.coreFile, join(dirA, id(r)));
+    }
     await copyFile(segvB.coreFile, join(dirB, id(segvB)));
 
     const collectorEnv = (node: string, dir: string, hostIp: string) => ({
