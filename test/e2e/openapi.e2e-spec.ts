@@ -47,6 +47,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/crashgroups',
       '/healthz',
       '/readyz',
     ]);
@@ -55,6 +56,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/crashgroups',
     ]) {
       const op = doc.paths[path].get;
       expect(op.security).toEqual([{ bearer: [] }]);
@@ -64,5 +66,10 @@ describe('node-collector OpenAPI contract', () => {
       expect.arrayContaining(['206', '304', '404', '416']),
     );
     expect(doc.components.schemas.CoreSummaryDto.properties).toHaveProperty('COREDUMP_SIGNAL_NAME');
+    expect(doc.components.schemas.CoreSummaryDto.properties).toHaveProperty('signature');
+    expect(doc.components.schemas.CoreRecordDto.properties).toHaveProperty('stacktrace');
+    expect(doc.components.schemas.CrashGroupDto.required).toEqual(
+      expect.arrayContaining(['signature', 'count', 'firstSeen', 'lastSeen', 'examples']),
+    );
   });
 });
