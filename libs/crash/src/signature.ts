@@ -57,6 +57,24 @@ const DELIVERY_FRAMES = new Set([
 // GCC clone suffixes (`foo.isra.0`, `foo.constprop.3`, `foo.part.1`, `foo.cold`) name one function.
 const CLONE_SUFFIX = /(?:\.(?:isra|constprop|part|cold|lto_priv)(?:\.\d+)?)+$/;
 
+/** Distinct frame strings shared between summaries (the same functions crash again and again). */
+const MAX_INTERNED = 50_000;
+const interned = new Map<string, string>();
+/** One summary object per signature: a crash loop's thousand cores share one. */
+const summaries = new Map<string, CrashSummary>();
+
+/**
+ * A flat copy of `text`, shared with earlier equal ones. A substring of the message would keep
+ * the whole message alive (V8 slices point into their parent), which is what the index avoids.
+ */
+function intern(text: string): string {
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  const copy = Buffer.from(text, 'utf8').toString('utf8');
+  if (interned.size < MAX_INTERNED) interned.set(copy, copy);
+  return copy;
+}
+
 function basename(path: string): string {
   const i = path.lastIndexOf('/');
   return i >= 0 ? path.slice(i + 1) : path;
@@ -64,14 +82,14 @@ function basename(path: string): string {
 
 /** A frame without its address: the function, else the module and offset. */
 export function normalizeFrame(frame: StackFrame): SignatureFrame | undefined {
-  const module = frame.module ? basename(frame.module) : undefined;
+  const module = frame.module ? intern(basename(frame.module)) : undefined;
   if (frame.function) {
     return {
-      function: frame.function.replace(CLONE_SUFFIX, ''),
+      function: intern(frame.function.replace(CLONE_SUFFIX, '')),
       ...(module ? { module } : {}),
     };
   }
-  if (module && frame.offset) return { module, offset: frame.offset };
+  if (module && frame.offset) return { module, offset: intern(frame.offset) };
   return undefined;
 }
 
@@ -108,7 +126,9 @@ export function executableName(exe: string | undefined, comm: string | undefined
 
 /**
  * The crash's signature: sha256 of (executable, signal, normalized top frames), first
- * SIGNATURE_LENGTH hex characters. Undefined when the crashing thread has no usable frame (a
+ * SIGNATURE_LENGTH hex characters. Cores with one signature share one summary object (the first
+ * one's frames: they hash the same, only the module names of symbolized frames may differ).
+ * Undefined when the crashing thread has no usable frame (a
  * signature of the executable and signal alone would lump unrelated crashes together).
  */
 export function crashSummary(
@@ -130,7 +150,13 @@ export function crashSummary(
         hashed,
       ]),
     )
-    .digest('hex')
-    .slice(0, SIGNATURE_LENGTH);
-  return { signature, topFrames };
+    .digest()
+    // Hex of the first bytes: a fresh 16-character string, not a slice of the 64-character one.
+    .subarray(0, SIGNATURE_LENGTH / 2)
+    .toString('hex');
+  const shared = summaries.get(signature);
+  if (shared) return shared;
+  const summary = { signature, topFrames };
+  if (summaries.size < MAX_INTERNED) summaries.set(signature, summary);
+  return summary;
 }
