@@ -109,6 +109,14 @@ describe('parseStackTrace', () => {
     });
   });
 
+  it('stops after the crashing thread when asked to (the index needs no more)', () => {
+    const trace = parseStackTrace(fixture('c-threads.txt'), { crashingThreadOnly: true })!;
+    expect(trace.threads.map((t) => t.tid)).toEqual([9588]);
+    expect(trace.threads[0].frames).toEqual(
+      parseStackTrace(fixture('c-threads.txt'))!.threads[0].frames,
+    );
+  });
+
   it('reads module build-ids and package metadata, and C++ names with spaces and parentheses', () => {
     const trace = parseStackTrace(fixture('module-lines.txt'))!;
     expect(trace.modules).toEqual([

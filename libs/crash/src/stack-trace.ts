@@ -90,9 +90,13 @@ function parseFrame(line: string): StackFrame | undefined {
 
 /**
  * The stack trace in a coredump journal message, or undefined when the message holds none
- * (not a string, no `Stack trace of thread` line, another language's text).
+ * (not a string, no `Stack trace of thread` line, another language's text). With
+ * `crashingThreadOnly`, parsing stops after the first thread (what a signature needs).
  */
-export function parseStackTrace(message: unknown): StackTrace | undefined {
+export function parseStackTrace(
+  message: unknown,
+  options: { crashingThreadOnly?: boolean } = {},
+): StackTrace | undefined {
   if (typeof message !== 'string' || !message.includes('Stack trace of thread')) return undefined;
   const text = message.length > MAX_MESSAGE_CHARS ? message.slice(0, MAX_MESSAGE_CHARS) : message;
   // systemd-coredump ends every message with a newline: without one, the last line was cut.
@@ -112,6 +116,8 @@ export function parseStackTrace(message: unknown): StackTrace | undefined {
     // `coredumpctl info` indents these lines; the journal message does not. Accept both.
     const line = raw.trim();
     if (!line) {
+      // The index needs only the crashing thread: stop at the end of its block.
+      if (options.crashingThreadOnly && current) break;
       current = undefined;
       continue;
     }

@@ -214,7 +214,7 @@ function attributeCore(
  */
 export function summarizeCrash(
   fields: JournalFields,
-  trace: StackTrace | undefined = parseStackTrace(fields.MESSAGE),
+  trace: StackTrace | undefined = parseStackTrace(fields.MESSAGE, { crashingThreadOnly: true }),
 ): CrashSummary | undefined {
   return crashSummary(trace, {
     executable: executableName(str(fields.COREDUMP_EXE), str(fields.COREDUMP_COMM)),
