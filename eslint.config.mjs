@@ -51,6 +51,17 @@ export default tseslint.config(
     },
   },
   {
+    // libs/crash is pure too; its tests read their fixture files.
+    files: ['libs/crash/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@nestjs/*', 'node:fs*', 'node:child_process', 'node:http*'] },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       'no-console': 'off',

@@ -53,6 +53,7 @@ describe('aggregator OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{node}/{id}',
       '/apiv1/cores/metadata/{node}/{id}',
+      '/apiv1/crashgroups',
       '/apiv1/nodes',
       '/healthz',
       '/readyz',
@@ -62,6 +63,7 @@ describe('aggregator OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{node}/{id}',
       '/apiv1/cores/metadata/{node}/{id}',
+      '/apiv1/crashgroups',
       '/apiv1/nodes',
     ]) {
       const op = doc.paths[path].get;
@@ -91,6 +93,18 @@ describe('aggregator OpenAPI contract', () => {
     // Records are the collector's, unchanged.
     expect(doc.components.schemas.CoreSummaryDto).toEqual(
       collector.components.schemas.CoreSummaryDto,
+    );
+    // Crash groups: the collector's parameters plus node; the group schema is the collector's.
+    const groupParams = (d: Doc) =>
+      Object.fromEntries(
+        (d.paths['/apiv1/crashgroups'].get.parameters ?? []).map((p) => [p.name, p]),
+      );
+    const ourGroups = groupParams(doc);
+    const theirGroups = groupParams(collector);
+    for (const [name, p] of Object.entries(theirGroups)) expect(ourGroups[name]).toEqual(p);
+    expect(Object.keys(ourGroups).sort()).toEqual([...Object.keys(theirGroups), 'node'].sort());
+    expect(doc.components.schemas.CrashGroupDto).toEqual(
+      collector.components.schemas.CrashGroupDto,
     );
   });
 });

@@ -258,9 +258,15 @@ describe('koredumpctl against the built aggregator and collector (fixtures)', ()
     const c = api[0];
     const r = await ctl(['get', NODE, c.id], dir);
     expect(r.code).toBe(0);
+    // The metadata is the full record: journal fields plus the parsed stack trace.
     expect(r.stdout).toBe(
-      `Saved ./${c.id} (3.0M)\nSaved ./${c.id.replace('.zst', '')}.json (3.8K)\n`,
+      `Saved ./${c.id} (3.0M)\nSaved ./${c.id.replace('.zst', '')}.json (5.1K)\n`,
     );
+    const saved = JSON.parse(
+      await readFile(join(dir, `${c.id.replace('.zst', '')}.json`), 'utf8'),
+    ) as { stacktrace?: { crashingThread?: number }; signature?: string };
+    expect(saved.stacktrace?.crashingThread).toBe(c.COREDUMP_PID);
+    expect(saved.signature).toMatch(/^[0-9a-f]{16}$/);
     expect(sha(await readFile(join(dir, c.id)))).toBe(
       sha(await readFile(join(work, 'coredump', c.id))),
     );

@@ -799,13 +799,13 @@ describe('koredumpctl commands (CommandTestFactory, stub API)', () => {
       expect(await cli(['-V'])).toEqual({ stdout: `${CLI_VERSION}\n`, stderr: '', code: 0 });
     });
 
-    it.each(['list', 'info', 'get', 'dump', 'debug', 'status', 'version', 'completion'])(
+    it.each(['list', 'info', 'get', 'dump', 'debug', 'groups', 'status', 'version', 'completion'])(
       '%s --help',
       async (cmd) => {
         const r = await cli([cmd, '--help']);
         expect(r.code).toBe(0);
         expect(r.stdout).toMatch(
-          /^Usage: koredumpctl (list|info|get\|dump|debug\|gdb|status|version|completion) /,
+          /^Usage: koredumpctl (list|info|get\|dump|debug\|gdb|groups|status|version|completion) /,
         );
         expect(api.requests).toHaveLength(0);
       },
@@ -819,6 +819,7 @@ describe('koredumpctl commands (CommandTestFactory, stub API)', () => {
         'info',
         'get|dump',
         'debug|gdb',
+        'groups',
         'status',
         'version',
         'completion',
@@ -859,6 +860,8 @@ describe('koredumpctl commands (CommandTestFactory, stub API)', () => {
       expect(await complete('koredumpctl', 'list', '-o', 'ya')).toEqual(['yaml']);
       expect(await complete('koredumpctl', 'info', '-o', '')).toEqual(['human', 'json', 'yaml']);
       expect(await complete('koredumpctl', 'completion', '')).toEqual(['bash', 'zsh']);
+      expect(await complete('koredumpctl', 'groups', '--sort', '')).toEqual(['lastSeen', 'count']);
+      expect(await complete('koredumpctl', 'gr')).toEqual(['groups']);
     });
   });
 });

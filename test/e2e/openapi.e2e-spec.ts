@@ -47,6 +47,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/crashgroups',
       '/apiv1/node',
       '/healthz',
       '/readyz',
@@ -56,6 +57,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/crashgroups',
     ]) {
       const op = doc.paths[path].get;
       expect(op.security).toEqual([{ bearer: [] }]);
@@ -70,6 +72,11 @@ describe('node-collector OpenAPI contract', () => {
     expect(Object.keys(node.responses)).toEqual(expect.arrayContaining(['200', '401', '403']));
     expect(doc.components.schemas.NodeHealthDto.required).toEqual(
       expect.arrayContaining(['kernel', 'coredumpConf', 'storage', 'journal', 'warnings']),
+    );
+    expect(doc.components.schemas.CoreSummaryDto.properties).toHaveProperty('signature');
+    expect(doc.components.schemas.CoreRecordDto.properties).toHaveProperty('stacktrace');
+    expect(doc.components.schemas.CrashGroupDto.required).toEqual(
+      expect.arrayContaining(['signature', 'count', 'firstSeen', 'lastSeen', 'examples']),
     );
   });
 });

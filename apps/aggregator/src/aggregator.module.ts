@@ -11,6 +11,8 @@ import { DownloadProxy } from './collectors/download-proxy.js';
 import { NodeHealthRegistry } from './collectors/node-health.js';
 import { CoresController } from './cores/cores.controller.js';
 import { CoresService } from './cores/cores.service.js';
+import { CrashGroupsController } from './crashgroups/crash-groups.controller.js';
+import { CrashGroupsService } from './crashgroups/crash-groups.service.js';
 import {
   CollectorDirectory,
   PodCollectorDirectory,
@@ -66,12 +68,13 @@ export class AggregatorModule {
     return {
       module: AggregatorModule,
       imports: [configModule, TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 })],
-      controllers: [CoresController, NodesController, HealthController],
+      controllers: [CoresController, CrashGroupsController, NodesController, HealthController],
       providers: [
         NodeHealthRegistry,
         CollectorClient,
         DownloadProxy,
         CoresService,
+        CrashGroupsService,
         NodesService,
         {
           provide: APP_PIPE,

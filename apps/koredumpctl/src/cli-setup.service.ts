@@ -21,6 +21,7 @@ Examples:
   ${prog} get -1 -n team-a -d          download the newest core of team-a, and decompressed
   ${prog} get NODE ID                  download one core (ids and nodes: -o wide)
   ${prog} debug 4242                   gdb on the newest core of PID 4242
+  ${prog} groups -S 1d --sort count    crash groups of the last day, largest first
   ${prog} status                       API, nodes and this host
 
 The API and the token are found without setup: --server / KOREDUMP_URL, in a pod the koreapi

@@ -8,9 +8,13 @@ describe('completionScript', () => {
     expect(s).toContain('_koredumpctl() {');
     expect(s).toContain('complete -F _koredumpctl koredumpctl');
     expect(s).toContain('complete -F _koredumpctl kubectl-koredump');
-    expect(s).toMatch(/list\|info\|get\|dump\|debug\|gdb\|status\|version\|completion\) cmd=/);
+    expect(s).toMatch(
+      /list\|info\|get\|dump\|debug\|gdb\|groups\|status\|version\|completion\) cmd=/,
+    );
     expect(s).toContain('compgen -W "human table wide json yaml"');
     expect(s).toContain('compgen -W "human json yaml"'); // info -o
+    expect(s).toContain('compgen -W "table wide json yaml"'); // groups -o
+    expect(s).toContain('compgen -W "lastSeen count"'); // groups --sort
     expect(s).toContain('--koredump-namespace');
     expect(s).toContain('--output-dir');
   });

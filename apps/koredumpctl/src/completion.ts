@@ -1,5 +1,7 @@
 import {
   COMMANDS,
+  GROUPS_FORMATS,
+  GROUPS_ORDERS,
   INFO_FORMATS,
   OUTPUT_FORMATS,
   optionNames,
@@ -24,8 +26,10 @@ const SIGNALS = [
 function valuesFor(cmd: CommandSpec, flags: string): string[] | 'file' | 'dir' | undefined {
   const names = optionNames(flags);
   if (names.includes('--output')) {
+    if (cmd.name === 'groups') return [...GROUPS_FORMATS];
     return cmd.name === 'info' ? [...INFO_FORMATS] : [...OUTPUT_FORMATS];
   }
+  if (names.includes('--sort')) return [...GROUPS_ORDERS];
   if (names.includes('--signal')) return SIGNALS;
   if (names.includes('--kubeconfig')) return 'file';
   if (names.includes('--output-dir')) return 'dir';

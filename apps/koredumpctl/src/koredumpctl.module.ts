@@ -7,6 +7,7 @@ import { CliSetup, ProgramName } from './cli-setup.service.js';
 import { CompletionCommand } from './commands/completion.command.js';
 import { DebugCommand } from './commands/debug.command.js';
 import { GetCommand } from './commands/get.command.js';
+import { GroupsCommand } from './commands/groups.command.js';
 import { InfoCommand } from './commands/info.command.js';
 import { ListCommand } from './commands/list.command.js';
 import { StatusCommand } from './commands/status.command.js';
@@ -27,6 +28,7 @@ import { OutputService } from './output.service.js';
     DebuggerLauncher,
     ExitStatus,
     GetCommand,
+    GroupsCommand,
     InfoCommand,
     ListCommand,
     OutputService,

@@ -100,6 +100,30 @@ export const DEBUG_OPTIONS = {
   },
 } satisfies Record<string, OptionSpec>;
 
+/** `groups`: the filters the server applies (one exact value each: groups cannot be re-filtered). */
+export const GROUPS_OPTIONS = {
+  namespace: { flags: '-n, --namespace <namespace>', description: 'only cores of this namespace' },
+  pod: { flags: '-p, --pod <pod>', description: 'only cores of this pod' },
+  container: { flags: '--container <name>', description: 'only cores of this container' },
+  node: { flags: '--node <node>', description: 'only cores of this node' },
+  signal: {
+    flags: '--signal <signal>',
+    description: 'only cores of this signal: 11, SIGSEGV or segv',
+  },
+  since: FILTER_OPTIONS.since,
+  until: FILTER_OPTIONS.until,
+  output: { flags: '-o, --output <format>', description: 'table (default), wide, json or yaml' },
+  sort: {
+    flags: '--sort <order>',
+    description: 'lastSeen (default: most recent crash first) or count (most cores first)',
+  },
+  limit: { flags: '--limit <n>', description: 'at most this many groups' },
+} satisfies Record<string, OptionSpec>;
+
+export const GROUPS_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+export type GroupsFormat = (typeof GROUPS_FORMATS)[number];
+export const GROUPS_ORDERS = ['lastSeen', 'count'] as const;
+
 export const OUTPUT_FORMATS = ['human', 'table', 'wide', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const INFO_FORMATS = ['human', 'json', 'yaml'] as const;
@@ -139,6 +163,11 @@ export const COMMANDS: CommandSpec[] = [
     description: 'run a debugger on the newest matching core',
     aliases: ['gdb'],
     options: [...global, ...values(FILTER_OPTIONS), ...values(DEBUG_OPTIONS)],
+  },
+  {
+    name: 'groups',
+    description: 'list crash groups: cores with the same crash signature, across the cluster',
+    options: [...global, ...values(GROUPS_OPTIONS)],
   },
   {
     name: 'status',

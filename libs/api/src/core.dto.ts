@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
+import { SignatureFrameDto, StackTraceDto } from './crash.dto.js';
+
 const SOURCES = ['conmon', 'hostname', 'none'] as const;
 
 export class AttributionDto {
@@ -61,6 +63,12 @@ export class CoreSummaryDto {
   readonly truncated!: boolean;
   @ApiProperty({ description: 'Crash time, epoch milliseconds', example: 1764357600000 })
   readonly timestamp!: number;
+  @ApiPropertyOptional({
+    description:
+      'Crash signature: hash of the executable, the signal and the top frames of the crashing thread (absent without a stack trace)',
+    example: '0495f69d642667d4',
+  })
+  readonly signature?: string;
 }
 
 /**
@@ -73,4 +81,11 @@ export class CoreRecordDto extends CoreSummaryDto {
   readonly MESSAGE?: string;
   @ApiPropertyOptional({ description: 'Host path systemd-coredump wrote the core to' })
   readonly COREDUMP_FILENAME?: string;
+  @ApiPropertyOptional({ type: StackTraceDto, description: "MESSAGE's stack trace, parsed" })
+  readonly stacktrace?: StackTraceDto;
+  @ApiPropertyOptional({
+    type: [SignatureFrameDto],
+    description: 'The frames the signature hashes',
+  })
+  readonly topFrames?: SignatureFrameDto[];
 }

@@ -2,3 +2,4 @@
 export * from './core.dto.js';
 export * from './list-cores.query.js';
 export * from './node-health.dto.js';
+export * from './crash.dto.js';

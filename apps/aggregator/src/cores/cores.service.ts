@@ -93,6 +93,13 @@ export class CoresService {
     return target;
   }
 
+  /** The collectors a cluster-wide call asks: the one of `node`, else all (once discovered). */
+  targets(node: string | undefined): readonly CollectorTarget[] {
+    if (node) return [this.target(node)];
+    this.checkSynced();
+    return this.all();
+  }
+
   async list(query: AggregatorListQueryDto, call: CallContext): Promise<ListResult> {
     const after = query.cursor !== undefined ? this.cursor(query.cursor) : undefined;
     if (query.since && query.until && Date.parse(query.since) > Date.parse(query.until)) {

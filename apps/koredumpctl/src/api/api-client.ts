@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders 
 import { request as httpsRequest } from 'node:https';
 
 import type { CoreRecord } from '../core-record.js';
+import type { CrashGroupRecord } from '../format/groups.js';
 import { CliError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import {
@@ -134,6 +135,27 @@ export class ApiClient {
         !!c && typeof c === 'object' && typeof (c as CoreRecord).id === 'string',
     );
     return { cores, warnings: warningText(res.headers.warning) };
+  }
+
+  /** `GET /apiv1/crashgroups`: cores grouped by crash signature, plus partial-answer warnings. */
+  async crashGroups(
+    query: Record<string, string> = {},
+  ): Promise<{ groups: CrashGroupRecord[]; warnings: string[] }> {
+    const { body, res } = await this.json<unknown>(
+      '/apiv1/crashgroups',
+      { what: 'list crash groups' },
+      query,
+    );
+    if (!Array.isArray(body)) {
+      throw new CliError(
+        `list crash groups: expected a JSON array from ${this.endpoint.description}`,
+      );
+    }
+    const groups = body.filter(
+      (g): g is CrashGroupRecord =>
+        !!g && typeof g === 'object' && typeof (g as CrashGroupRecord).signature === 'string',
+    );
+    return { groups, warnings: warningText(res.headers.warning) };
   }
 
   /** `GET /apiv1/cores/metadata/:node/:id`: the full record. */

@@ -1,9 +1,9 @@
 import { crashTime, displayText, type CoreRecord } from '../core-record.js';
 import { formatLocalTime, formatSize } from './units.js';
 
-export interface Column {
+export interface Column<T = CoreRecord> {
   header: string;
-  value: (core: CoreRecord) => string;
+  value: (row: T) => string;
   /** Shrinks (with an ellipsis) when the table is wider than the terminal; never below min. */
   shrink?: { min: number; keep: 'start' | 'middle' };
   align?: 'right';
@@ -110,7 +110,16 @@ export function formatTable(
     if (!col) throw new Error(`unknown column ${n}`);
     return col;
   });
-  const rows = cores.map((c) => cols.map((col) => col.value(c)));
+  return formatColumns(cores, cols, maxWidth);
+}
+
+/** formatTable for any kind of row (crash groups, …) with its own columns. */
+export function formatColumns<T>(
+  items: readonly T[],
+  cols: readonly Column<T>[],
+  maxWidth?: number,
+): string {
+  const rows = items.map((c) => cols.map((col) => col.value(c)));
   const widths = cols.map((col, i) => Math.max(len(col.header), ...rows.map((r) => len(r[i]))));
   const total = (): number => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
   if (maxWidth !== undefined && maxWidth > 0) {

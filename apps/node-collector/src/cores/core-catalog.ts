@@ -15,6 +15,7 @@ import {
   type ParsedJournalEntry,
 } from '@koredump/journal';
 import { PodWatcher } from '@koredump/k8s';
+import type { CrashSummary } from '@koredump/crash';
 import type { V1Pod } from '@kubernetes/client-node';
 import { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
@@ -28,6 +29,7 @@ import {
   buildCoreRecord,
   INDEX_JOURNAL_FIELDS,
   redactRecord,
+  summarizeCrash,
   toFullRecord,
   toListRecord,
   type CoreRecord,
@@ -126,6 +128,8 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
   private readonly cores = new Map<string, IndexedCore>();
   /** Journal fields by core file name; an entry may arrive before or after its file. */
   private readonly journalByFile = new Map<string, JournalFields>();
+  /** The stack trace summary of those entries (their MESSAGE is parsed once, then dropped). */
+  private readonly crashByFile = new Map<string, CrashSummary>();
   private readonly fullRecords = new Map<string, Promise<Record<string, unknown> | undefined>>();
   private sorted?: IndexedCore[];
   /** The whole list as one response body, built once per change of the index. */
@@ -343,6 +347,7 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       file,
       journal,
       xattrs,
+      crash: this.crashByFile.get(file.id),
       nodeName: this.config.nodeName,
       arch: this.arch,
       podIndex: this.podIndex,
@@ -362,7 +367,12 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     // Entries without a file (Storage=journal/none, or nothing written) describe no core file.
     if (typeof filename !== 'string') return undefined;
     const id = basename(filename);
-    this.journalByFile.set(id, entry.fields);
+    // Keep the signature and top frames, not the message: kilobytes per core otherwise.
+    const { MESSAGE: _message, ...fields } = entry.fields;
+    const crash = summarizeCrash(entry.fields);
+    this.journalByFile.set(id, fields);
+    if (crash) this.crashByFile.set(id, crash);
+    else this.crashByFile.delete(id);
     return id;
   }
 
@@ -424,6 +434,7 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     const core = this.cores.get(id);
     this.cores.delete(id);
     this.journalByFile.delete(id);
+    this.crashByFile.delete(id);
     this.invalidateList();
     if (core?.announced) this.changes.emit('removed', core);
   }

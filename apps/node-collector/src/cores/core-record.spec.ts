@@ -4,6 +4,7 @@ import {
   buildCoreRecord,
   LIST_FIELDS,
   redactRecord,
+  summarizeCrash,
   toFullRecord,
   toListRecord,
 } from './core-record.js';
@@ -214,5 +215,62 @@ describe('redactRecord', () => {
       id: 'core.x',
       COREDUMP_CMDLINE: '/bin/true',
     });
+  });
+});
+
+describe('stack trace and signature in the record', () => {
+  const message = [
+    'Process 42 (app) of user 0 dumped core.',
+    '',
+    'Stack trace of thread 42:',
+    '#0  0x000055d9dfcdb2f1 crash_here (app + 0x12f1)',
+    '#1  0x000055d9dfcdb301 main (app + 0x1301)',
+    'ELF object binary architecture: AMD x86-64',
+    '',
+  ].join('\n');
+  const journal = {
+    COREDUMP_COMM: 'app',
+    COREDUMP_EXE: '/usr/bin/app',
+    COREDUMP_PID: 42,
+    COREDUMP_SIGNAL: 11,
+    COREDUMP_TIMESTAMP: '2023-11-14T22:13:22Z',
+    MESSAGE: message,
+  };
+  const id = `core.app.0.${BOOT}.42.1700000002000000.zst`;
+
+  it('parses MESSAGE into stacktrace, topFrames and signature; the list keeps only the signature', () => {
+    const r = buildCoreRecord({ ...base, file: file(id), journal });
+    expect(r.stacktrace?.crashingThread).toBe(42);
+    expect(r.topFrames).toEqual([
+      { function: 'crash_here', module: 'app' },
+      { function: 'main', module: 'app' },
+    ]);
+    expect(r.signature).toMatch(/^[0-9a-f]{16}$/);
+    const list = toListRecord(r);
+    expect(list.signature).toBe(r.signature);
+    expect(list).not.toHaveProperty('stacktrace');
+    expect(list).not.toHaveProperty('topFrames');
+    expect(list).not.toHaveProperty('MESSAGE');
+  });
+
+  it('the index (MESSAGE dropped, summary kept) gets the same signature as the full record', () => {
+    const full = buildCoreRecord({ ...base, file: file(id), journal });
+    const { MESSAGE: _m, ...indexed } = journal;
+    const crash = summarizeCrash(journal);
+    const fromIndex = buildCoreRecord({ ...base, file: file(id), journal: indexed, crash });
+    expect(fromIndex.signature).toBe(full.signature);
+    expect(fromIndex.topFrames).toEqual(full.topFrames);
+    expect(fromIndex.stacktrace).toBeUndefined();
+  });
+
+  it('names the signal from its number when the journal has no COREDUMP_SIGNAL_NAME', () => {
+    const withName = summarizeCrash({ ...journal, COREDUMP_SIGNAL_NAME: 'SIGSEGV' });
+    expect(summarizeCrash(journal)?.signature).toBe(withName?.signature);
+  });
+
+  it('has no signature without a stack trace', () => {
+    const r = buildCoreRecord({ ...base, file: file(id), journal: { ...journal, MESSAGE: 'x' } });
+    expect(r.signature).toBeUndefined();
+    expect(r.stacktrace).toBeUndefined();
   });
 });

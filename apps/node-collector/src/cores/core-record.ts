@@ -16,6 +16,14 @@ import {
   type Compression,
 } from '@koredump/coredump';
 import {
+  crashSummary,
+  executableName,
+  parseStackTrace,
+  type CrashSummary,
+  type SignatureFrame,
+  type StackTrace,
+} from '@koredump/crash';
+import {
   INTEGER_FIELDS,
   signalName,
   usecToEpochMs,
@@ -50,14 +58,29 @@ export interface CoreRecord {
   attribution: { source: AttributionSource };
   /** Fields shortened or removed because the caller may not see sensitive data. */
   redacted?: string[];
+  /** Hash of executable, signal and the crashing thread's top frames (see libs/crash). */
+  signature?: string;
+  /** The normalized frames the signature was made of. */
+  topFrames?: SignatureFrame[];
+  /** The parsed stack trace of MESSAGE (full record only: the index does not keep MESSAGE). */
+  stacktrace?: StackTrace;
   [field: string]:
-    JournalValue | boolean | undefined | string[] | WorkloadOwner | { source: AttributionSource };
+    | JournalValue
+    | boolean
+    | undefined
+    | string[]
+    | WorkloadOwner
+    | { source: AttributionSource }
+    | SignatureFrame[]
+    | StackTrace;
 }
 
 export interface CoreSources {
   file: CoreFileInfo;
   /** Journal entry fields (all of them, or the list subset); undefined when the journal has none. */
   journal?: JournalFields;
+  /** The crash summary of the index's journal entry, whose MESSAGE was dropped after parsing. */
+  crash?: CrashSummary;
   /** `COREDUMP_*` values from the file's xattrs, used when the journal has no entry. */
   xattrs?: Record<string, string>;
   nodeName: string;
@@ -110,6 +133,7 @@ export const LIST_FIELDS = [
   'compression',
   'truncated',
   'timestamp',
+  'signature',
 ] as const;
 
 /** Journal fields the index reads for every core: the list fields plus what attribution needs. */
@@ -121,6 +145,8 @@ export const INDEX_JOURNAL_FIELDS = [
   'COREDUMP_PROC_CGROUP',
   'COREDUMP_CONTAINER_CMDLINE',
   '_HOSTNAME',
+  // Parsed into the signature and top frames when read, then dropped (see summarizeCrash).
+  'MESSAGE',
 ] as const;
 
 const XATTR_INTEGER = /^-?\d+$/;
@@ -183,6 +209,23 @@ function attributeCore(
 }
 
 /**
+ * The signature and top frames of the stack trace in a journal entry's MESSAGE, or undefined.
+ * The index keeps this instead of the message (a few hundred bytes instead of kilobytes per core).
+ */
+export function summarizeCrash(
+  fields: JournalFields,
+  trace: StackTrace | undefined = parseStackTrace(fields.MESSAGE, { crashingThreadOnly: true }),
+): CrashSummary | undefined {
+  return crashSummary(trace, {
+    executable: executableName(str(fields.COREDUMP_EXE), str(fields.COREDUMP_COMM)),
+    signal:
+      str(fields.COREDUMP_SIGNAL_NAME) ??
+      signalName(num(fields.COREDUMP_SIGNAL) ?? -1) ??
+      num(fields.COREDUMP_SIGNAL),
+  });
+}
+
+/**
  * Builds the record of one core. Precedence: journal entry, then xattrs, then the file name, then
  * stat; `node` is always the configured Kubernetes node name.
  */
@@ -210,6 +253,10 @@ export function buildCoreRecord(src: CoreSources): CoreRecord {
     (fromName ? usecToEpochMs(fromName.timestampUsec) : undefined) ||
     Math.round(src.file.mtimeMs);
   const hostname = str(fields._HOSTNAME);
+  // With the whole entry (the full record) the message is parsed here; the index passes the
+  // summary it made when it read the entry.
+  const stacktrace = parseStackTrace(fields.MESSAGE);
+  const crash = stacktrace ? summarizeCrash(fields, stacktrace) : src.crash;
   return {
     ...fields,
     ...attributeCore(fields, src),
@@ -221,6 +268,9 @@ export function buildCoreRecord(src: CoreSources): CoreRecord {
     compression: compressionOf(src.file.id),
     truncated: fields.COREDUMP_TRUNCATED === '1' || fields.COREDUMP_TRUNCATED === 1,
     timestamp,
+    signature: crash?.signature,
+    topFrames: crash?.topFrames,
+    stacktrace,
   };
 }
 

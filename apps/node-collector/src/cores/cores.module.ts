@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 
+import { CrashGroupsController } from '../crashgroups/crash-groups.controller.js';
+import { CrashGroupsService } from '../crashgroups/crash-groups.service.js';
 import { CoreCatalog } from './core-catalog.js';
 import { CoresController } from './cores.controller.js';
 import { CoresService } from './cores.service.js';
 
 @Module({
-  controllers: [CoresController],
-  providers: [CoreCatalog, CoresService],
+  controllers: [CoresController, CrashGroupsController],
+  providers: [CoreCatalog, CoresService, CrashGroupsService],
   exports: [CoreCatalog],
 })
 export class CoresModule {}
