@@ -79,6 +79,8 @@ export abstract class CollectorConfig {
   abstract readonly authCacheTtlMs: number;
   /** kubelet's pod log directory, a fallback for naming pods (when mounted). */
   abstract readonly podLogsDir: string;
+  /** KOREDUMP_METRICS (default on): GET /metrics, exempt from token auth like the probes. */
+  abstract readonly metricsEnabled: boolean;
 }
 
 export class ConfigError extends Error {}

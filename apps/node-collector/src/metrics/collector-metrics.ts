@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { METRIC_PREFIX, MetricsRegistry } from '@koredump/http';
+import { Counter, Gauge, Histogram } from 'prom-client';
+
+import { CoreCatalog } from '../cores/core-catalog.js';
+import type { DownloadObserver } from '../cores/send-core.js';
+import { CoreLabels } from './core-labels.js';
+
+/** Seconds from a core file to its journal entry: usually ~0.3 s (journalctl --follow's delay). */
+const JOURNAL_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * The collector's metrics. The gauges of the cores present are computed when /metrics is scraped
+ * (one pass over the visible cores per scrape), the counters from the catalog's change feed
+ * ('added', once per new core), so listing cores does no metrics work at all. Cores the namespace
+ * filter hides are not counted: /metrics must not reveal what the API would not serve.
+ */
+@Injectable()
+export class CollectorMetrics {
+  private readonly labels = new CoreLabels();
+  readonly downloads: DownloadObserver;
+
+  constructor(metrics: MetricsRegistry, catalog: CoreCatalog) {
+    const registers = [metrics.registry];
+    const name = (n: string): string => `${METRIC_PREFIX}${n}`;
+    const labels = this.labels;
+
+    const present: Gauge<'namespace' | 'signal'> = new Gauge({
+      name: name('cores'),
+      help: 'Cores present in the coredump directory (visible ones), by namespace and signal',
+      labelNames: ['namespace', 'signal'],
+      registers,
+      collect: () => {
+        present.reset();
+        bytes.reset();
+        truncated.reset();
+        bySource.reset();
+        for (const { record } of catalog.list()) {
+          const nsSignal = { namespace: labels.namespace(record), signal: labels.signal(record) };
+          present.inc(nsSignal);
+          bytes.inc(nsSignal, record.size);
+          if (record.truncated) truncated.inc({ namespace: nsSignal.namespace });
+          bySource.inc({ source: record.attribution.source });
+        }
+      },
+    });
+    // Filled by the collect() above (prom-client collects every metric before serializing).
+    const bytes = new Gauge({
+      name: name('cores_bytes'),
+      help: 'Bytes on disk of the cores present (visible ones), by namespace and signal',
+      labelNames: ['namespace', 'signal'],
+      registers,
+    });
+    const truncated = new Gauge({
+      name: name('cores_truncated'),
+      help: 'Cores present that systemd-coredump cut short (COREDUMP_TRUNCATED=1: raise ExternalSizeMax), by namespace',
+      labelNames: ['namespace'],
+      registers,
+    });
+    const bySource = new Gauge({
+      name: name('cores_attribution'),
+      help: 'Cores present by how their pod was found (attribution.source; "none": not attributed)',
+      labelNames: ['source'],
+      registers,
+    });
+
+    const newCores = new Counter({
+      name: name('cores_new_total'),
+      help: 'Cores new since the collector started, by namespace, container and signal (labels as known when the core was announced)',
+      labelNames: ['namespace', 'container', 'signal'],
+      registers,
+    });
+    const newBySource = new Counter({
+      name: name('cores_new_attribution_total'),
+      help: 'Cores new since the collector started, by how their pod was found when announced',
+      labelNames: ['source'],
+      registers,
+    });
+    catalog.changes.on('added', ({ record }) => {
+      if (!catalog.visible(record)) return;
+      newCores.inc({
+        namespace: labels.namespace(record),
+        container: labels.container(record),
+        signal: labels.signal(record),
+      });
+      newBySource.inc({ source: record.attribution.source });
+    });
+
+    const journalLag = new Histogram({
+      name: name('journal_lag_seconds'),
+      help: 'Seconds from a new core file (its mtime) to its journal entry being merged into the index',
+      buckets: JOURNAL_LAG_BUCKETS,
+      registers,
+    });
+    catalog.measurements.on('journalLag', (seconds) => journalLag.observe(seconds));
+
+    const indexBuild: Gauge = new Gauge({
+      name: name('index_build_seconds'),
+      help: 'Seconds the initial index (directory scan + journal read) took at start-up; absent until it is built',
+      registers,
+      collect: () => {
+        indexBuild.reset();
+        if (catalog.indexBuildSeconds !== undefined) indexBuild.set(catalog.indexBuildSeconds);
+      },
+    });
+    new Gauge({
+      name: name('index_ready'),
+      help: '1 once the initial index is built',
+      registers,
+      collect() {
+        this.set(catalog.ready ? 1 : 0);
+      },
+    });
+
+    const downloadBytes = new Counter({
+      name: name('download_bytes_total'),
+      help: 'Core bytes sent to clients (body bytes the socket accepted), raw or decompressed on the fly',
+      labelNames: ['mode'],
+      registers,
+    });
+    const activeDownloads = new Gauge({
+      name: name('downloads_active'),
+      help: 'Core downloads streaming now',
+      labelNames: ['mode'],
+      registers,
+    });
+    for (const mode of ['raw', 'decompressed']) {
+      downloadBytes.inc({ mode }, 0);
+      activeDownloads.set({ mode }, 0);
+    }
+    this.downloads = {
+      started: (mode) => activeDownloads.inc({ mode }),
+      wrote: (n, mode) => downloadBytes.inc({ mode }, n),
+      ended: (mode) => activeDownloads.dec({ mode }),
+    };
+  }
+}
