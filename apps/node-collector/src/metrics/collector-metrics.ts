@@ -3,10 +3,14 @@ import { METRIC_PREFIX, MetricsRegistry } from '@koredump/http';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
 import { CoreCatalog } from '../cores/core-catalog.js';
+import type { CoreRecord } from '../cores/core-record.js';
 import type { DownloadObserver } from '../cores/send-core.js';
 import { CoreLabels } from './core-labels.js';
 
 /** Seconds from a core file to its journal entry: usually ~0.3 s (journalctl --follow's delay). */
+/** How long a new core known only from its file waits for its journal entry before it is counted. */
+const JOURNAL_WAIT_MS = 10_000;
+
 const JOURNAL_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /**
@@ -66,17 +70,17 @@ export class CollectorMetrics {
 
     const newCores = new Counter({
       name: name('cores_new_total'),
-      help: 'Cores new since the collector started, by namespace, container and signal (labels as known when the core was announced)',
+      help: 'Cores new since the collector started, by namespace, container and signal (as known once the journal entry is merged)',
       labelNames: ['namespace', 'container', 'signal'],
       registers,
     });
     const newBySource = new Counter({
       name: name('cores_new_attribution_total'),
-      help: 'Cores new since the collector started, by how their pod was found when announced',
+      help: 'Cores new since the collector started, by how their pod was found (once the journal entry is merged)',
       labelNames: ['source'],
       registers,
     });
-    catalog.changes.on('added', ({ record }) => {
+    const countNew = (record: CoreRecord): void => {
       if (!catalog.visible(record)) return;
       newCores.inc({
         namespace: labels.namespace(record),
@@ -84,7 +88,33 @@ export class CollectorMetrics {
         signal: labels.signal(record),
       });
       newBySource.inc({ source: record.attribution.source });
+    };
+    // 'added' can come from the file's xattrs alone, which name no cgroup and so no pod; the
+    // journal entry (~0.3 s later) does. A new core is counted once its entry is merged, or after
+    // JOURNAL_WAIT_MS with what is known then (an entry lost to journal rotation), or when it is
+    // removed before either. At most the cores of the last JOURNAL_WAIT_MS wait here.
+    const waiting = new Map<string, { record: CoreRecord; timer: NodeJS.Timeout }>();
+    const settle = (id: string, record: CoreRecord): void => {
+      const entry = waiting.get(id);
+      if (!entry) return;
+      clearTimeout(entry.timer);
+      waiting.delete(id);
+      countNew(record);
+    };
+    catalog.changes.on('added', (core) => {
+      if (core.journalFilename) return countNew(core.record);
+      const id = core.record.id;
+      const timer = setTimeout(() => settle(id, waiting.get(id)!.record), JOURNAL_WAIT_MS);
+      timer.unref();
+      waiting.set(id, { record: core.record, timer });
     });
+    catalog.changes.on('updated', (core) => {
+      const entry = waiting.get(core.record.id);
+      if (!entry) return;
+      if (core.journalFilename) settle(core.record.id, core.record);
+      else entry.record = core.record;
+    });
+    catalog.changes.on('removed', (core) => settle(core.record.id, core.record));
 
     const journalLag = new Histogram({
       name: name('journal_lag_seconds'),
