@@ -30,6 +30,8 @@ export class AggregatorMetrics {
       labelNames: ['node'],
       buckets: NODE_CALL_BUCKETS,
       registers,
+      // Collected first (registered first): a forgotten node's series are gone from this scrape.
+      collect: () => forget(),
     });
     this.callErrors = new Counter({
       name: name('node_request_errors_total'),
@@ -51,7 +53,6 @@ export class AggregatorMetrics {
       help: 'Nodes with a collector pod (discovered) or listed in KOREDUMP_COLLECTORS',
       registers,
       collect() {
-        forget();
         this.set(directory.status().nodes);
       },
     });
