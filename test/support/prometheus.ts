@@ -32,7 +32,8 @@ export interface Sample {
 export interface MetricFamily {
   /** The family name (a counter's without `_total`, as the parser reports it). */
   name: string;
-  type: 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped' | string;
+  /** counter, gauge, histogram, summary, untyped, … as the parser names it. */
+  type: string;
   help: string;
   samples: Sample[];
 }
