@@ -35,17 +35,36 @@ export class CollectorMetrics {
       labelNames: ['namespace', 'signal'],
       registers,
       collect: () => {
+        // Summed in plain maps first: prom-client hashes the labels on every call, so one call
+        // per label set rather than four per core (10,000 cores: a few ms per scrape).
+        const byNsSignal = new Map<
+          string,
+          { ns: string; signal: string; n: number; bytes: number }
+        >();
+        const truncatedByNs = new Map<string, number>();
+        const sources = new Map<string, number>();
+        for (const { record } of catalog.list()) {
+          const ns = labels.namespace(record);
+          const signal = labels.signal(record);
+          const key = `${ns}\0${signal}`;
+          const sum = byNsSignal.get(key) ?? { ns, signal, n: 0, bytes: 0 };
+          sum.n++;
+          sum.bytes += record.size;
+          byNsSignal.set(key, sum);
+          if (record.truncated) truncatedByNs.set(ns, (truncatedByNs.get(ns) ?? 0) + 1);
+          const source = record.attribution.source;
+          sources.set(source, (sources.get(source) ?? 0) + 1);
+        }
         present.reset();
         bytes.reset();
         truncated.reset();
         bySource.reset();
-        for (const { record } of catalog.list()) {
-          const nsSignal = { namespace: labels.namespace(record), signal: labels.signal(record) };
-          present.inc(nsSignal);
-          bytes.inc(nsSignal, record.size);
-          if (record.truncated) truncated.inc({ namespace: nsSignal.namespace });
-          bySource.inc({ source: record.attribution.source });
+        for (const { ns, signal, n, bytes: b } of byNsSignal.values()) {
+          present.set({ namespace: ns, signal }, n);
+          bytes.set({ namespace: ns, signal }, b);
         }
+        for (const [ns, n] of truncatedByNs) truncated.set({ namespace: ns }, n);
+        for (const [source, n] of sources) bySource.set({ source }, n);
       },
     });
     // Filled by the collect() above (prom-client collects every metric before serializing).
