@@ -13,6 +13,9 @@
  *      valid token (TokenReview/SubjectAccessReview cache warm) vs NO_TOKENS=1, same cores, and
  *      the TokenReview/SubjectAccessReview calls the fake apiserver (test/support) saw meanwhile
  *   8. GET /apiv1/cores latency, 1,000 cores, RBAC (warm) vs NO_TOKENS=1 (information)
+ *   9. the cost of /metrics on GET /apiv1/cores at 10,000 cores: the collector's CPU time per
+ *      request with KOREDUMP_METRICS=1 vs 0 (CPU time, not latency: it hardly depends on what
+ *      else the machine runs), and its CPU time per /metrics scrape
  *
  * `npm run bench` compiles this file (and the test/support helpers it imports) with
  * bench/tsconfig.json into .bench/build (git-ignored) and runs it; the report is also written to
@@ -23,7 +26,7 @@
  * 7–8; uses wrk for row 1 when installed (node:http otherwise).
  *
  * Environment knobs (all optional):
- *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5; default 1–8)
+ *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5; default 1–9)
  *   BENCH_CPU_PROF=dir  CPU-profile every collector (inspector profiler, written on stop) into dir
  *   BENCH_CLIENT=node   row 1 with the in-process node:http client even when wrk is installed
  *   BENCH_KEEP=1        keep the temp dir and the fixtures in it (its path is printed)
@@ -1204,6 +1207,78 @@ async function writeMixedZst(path: string, size: number, pool: Buffer): Promise<
   return (await stat(path)).size;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Row 9: the cost of metrics on the list
+
+const METRICS_COST_REQUESTS = 500;
+const METRICS_COST_RUNS = 3;
+
+/** utime + stime of a process, ms (from /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The collector's CPU ms per GET of `path`, over `count` keep-alive requests after a warm-up. */
+async function cpuPerRequest(s: Started, path: string, count: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const url = `${s.c.url}${path}`;
+    for (let i = 0; i < 20; i++) await httpGet(url, agent);
+    const pid = s.c.child.pid!;
+    const before = cpuMs(pid);
+    for (let i = 0; i < count; i++) {
+      const r = await httpGet(url, agent);
+      if (r.status !== 200) throw new Error(`GET ${path}: status ${r.status}`);
+    }
+    return (cpuMs(pid) - before) / count;
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function rowMetricsCost(work: string): Promise<void> {
+  const metric =
+    'metrics cost: collector CPU per GET /apiv1/cores, 10,000 cores, metrics on vs off';
+  const target = '< 5 %';
+  try {
+    log('row 9: generating 10,000 cores + journal entries');
+    const ds = await makeListDataset(work, 10_000, { dirName: 'metrics-10000' });
+    const env = { KOREDUMP_COREDUMP_DIR: ds.coreDir, KOREDUMP_JOURNAL_DIR: ds.journalDir };
+    const on: number[] = [];
+    const off: number[] = [];
+    const scrape: number[] = [];
+    for (let run = 0; run < METRICS_COST_RUNS; run++) {
+      for (const metrics of ['1', '0'] as const) {
+        checkAborted();
+        const s = await startCollector({ ...env, KOREDUMP_METRICS: metrics });
+        try {
+          (metrics === '1' ? on : off).push(
+            await cpuPerRequest(s, '/apiv1/cores', METRICS_COST_REQUESTS),
+          );
+          if (metrics === '1') scrape.push(await cpuPerRequest(s, '/metrics', 100));
+        } finally {
+          await s.stop();
+        }
+      }
+    }
+    const [a, b] = [median(on), median(off)];
+    const cost = (a - b) / b;
+    note(
+      `row 9: CPU ms per list request, metrics on ${on.map((x) => x.toFixed(2)).join(' / ')}, off ${off.map((x) => x.toFixed(2)).join(' / ')}; per /metrics scrape ${scrape.map((x) => x.toFixed(1)).join(' / ')} ms`,
+    );
+    addRow(
+      '9',
+      metric,
+      `on ${a.toFixed(2)} ms · off ${b.toFixed(2)} ms (${cost >= 0 ? '+' : ''}${(cost * 100).toFixed(1)} %, medians of ${METRICS_COST_RUNS}×${METRICS_COST_REQUESTS}); a scrape ${median(scrape).toFixed(1)} ms CPU`,
+      target,
+      cost < 0.05 ? 'PASS' : 'FAIL',
+    );
+  } catch (err) {
+    errorRow('9', metric, target, err);
+  }
+}
+
 async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
   const m4 = 'download 1 GiB uncompressed core, curl, collector vs nginx (sendfile), best of 3';
   const m5 =
@@ -1768,7 +1843,7 @@ async function main(): Promise<void> {
     process.on(sig, () => void abort(`got ${sig}`, 130));
   }
   const wanted = new Set(
-    (process.env.BENCH_ROWS ?? '1,2,3,4,5,6,7,8').split(',').map((s) => s.trim()),
+    (process.env.BENCH_ROWS ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => s.trim()),
   );
 
   const facts = await machineFacts();
@@ -1786,6 +1861,7 @@ async function main(): Promise<void> {
     if (wanted.has('3')) await rowCrashToVisible(work);
     if (wanted.has('4') || wanted.has('5') || wanted.has('6')) await rowsDownload(work, wanted);
     if (wanted.has('7') || wanted.has('8')) await rowsAuth(work, wanted);
+    if (wanted.has('9')) await rowMetricsCost(work);
   } finally {
     await undoAll();
     await removeWork();
