@@ -129,8 +129,13 @@ describe('collector /metrics (real crashes, auth on)', () => {
         status_class: '4xx',
       }),
     ).toBeGreaterThanOrEqual(1);
-    // No label anywhere carries a core id, a pod name or a path.
-    expect(m.text).not.toMatch(/core\.|web-0|\/var\/lib/);
+    // No label carries a core id, a pod name or a path; routes are templates, never URLs.
+    const labels = m.families.flatMap((f) => f.samples.map((x) => x.labels));
+    const values = labels.flatMap(({ route: _route, ...rest }) => Object.values(rest));
+    expect(values.filter((v) => /core\.|web-0|\//.test(v))).toEqual([]);
+    const routes = labels.map((l) => l.route).filter((r) => r !== undefined);
+    expect(routes).toContain('/apiv1/cores');
+    expect(routes.filter((r) => r.includes('core.') || r.includes('?'))).toEqual([]);
   });
 
   it('counts a real crash in a pod as a new core with its namespace, container and signal', async () => {
