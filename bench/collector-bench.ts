@@ -15,6 +15,9 @@
  *   8. GET /apiv1/cores latency, 1,000 cores, RBAC (warm) vs NO_TOKENS=1 (information)
  *   9. issue 7's cost: GET /apiv1/cores at 10,000 cores (with stack traces, /metrics scraped
  *      meanwhile) on this build vs a baseline build of BENCH_BASELINE_REF (before issue 7)
+ *  10. the cost of /metrics on GET /apiv1/cores at 10,000 cores: the collector's CPU time per
+ *      request with KOREDUMP_METRICS=1 vs 0 (CPU time, not latency: it hardly depends on what
+ *      else the machine runs), and its CPU time per /metrics scrape
  *
  * `npm run bench` compiles this file (and the test/support helpers it imports) with
  * bench/tsconfig.json into .bench/build (git-ignored) and runs it; the report is also written to
@@ -26,7 +29,7 @@
  * nginx and /proc sampling come from bench/support.ts (shared with the other benches).
  *
  * Environment knobs (all optional):
- *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5; default 1–9)
+ *   BENCH_ROWS=1,4      only these rows (6 needs 4 or 5; default 1–10)
  *   BENCH_BASELINE_REF  row 9's baseline commit (default 885c309, the last before issue 7)
  *   BENCH_CPU_PROF=dir  CPU-profile every collector (inspector profiler, written on stop) into dir
  *   BENCH_CLIENT=node   row 1 with the in-process node:http client even when wrk is installed
@@ -35,7 +38,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { basename, join, resolve } from 'node:path';
@@ -791,6 +794,78 @@ async function writeMixedZst(path: string, size: number, pool: Buffer): Promise<
   return (await stat(path)).size;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Row 10: the cost of metrics on the list
+
+const METRICS_COST_REQUESTS = 500;
+const METRICS_COST_RUNS = 3;
+
+/** utime + stime of a process, ms (from /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The collector's CPU ms per GET of `path`, over `count` keep-alive requests after a warm-up. */
+async function cpuPerRequest(s: Started, path: string, count: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const url = `${s.c.url}${path}`;
+    for (let i = 0; i < 20; i++) await httpGet(url, agent);
+    const pid = s.c.child.pid!;
+    const before = cpuMs(pid);
+    for (let i = 0; i < count; i++) {
+      const r = await httpGet(url, agent);
+      if (r.status !== 200) throw new Error(`GET ${path}: status ${r.status}`);
+    }
+    return (cpuMs(pid) - before) / count;
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function rowMetricsCost(work: string): Promise<void> {
+  const metric =
+    'metrics cost: collector CPU per GET /apiv1/cores, 10,000 cores, metrics on vs off';
+  const target = '< 5 %';
+  try {
+    log('row 10: generating 10,000 cores + journal entries');
+    const ds = await makeListDataset(work, 10_000, { dirName: 'metrics-10000' });
+    const env = { KOREDUMP_COREDUMP_DIR: ds.coreDir, KOREDUMP_JOURNAL_DIR: ds.journalDir };
+    const on: number[] = [];
+    const off: number[] = [];
+    const scrape: number[] = [];
+    for (let run = 0; run < METRICS_COST_RUNS; run++) {
+      for (const metrics of ['1', '0'] as const) {
+        checkAborted();
+        const s = await startCollector({ ...env, KOREDUMP_METRICS: metrics });
+        try {
+          (metrics === '1' ? on : off).push(
+            await cpuPerRequest(s, '/apiv1/cores', METRICS_COST_REQUESTS),
+          );
+          if (metrics === '1') scrape.push(await cpuPerRequest(s, '/metrics', 100));
+        } finally {
+          await s.stop();
+        }
+      }
+    }
+    const [a, b] = [median(on), median(off)];
+    const cost = (a - b) / b;
+    note(
+      `row 10: CPU ms per list request, metrics on ${on.map((x) => x.toFixed(2)).join(' / ')}, off ${off.map((x) => x.toFixed(2)).join(' / ')}; per /metrics scrape ${scrape.map((x) => x.toFixed(1)).join(' / ')} ms`,
+    );
+    addRow(
+      '10',
+      metric,
+      `on ${a.toFixed(2)} ms · off ${b.toFixed(2)} ms (${cost >= 0 ? '+' : ''}${(cost * 100).toFixed(1)} %, medians of ${METRICS_COST_RUNS}×${METRICS_COST_REQUESTS}); a scrape ${median(scrape).toFixed(1)} ms CPU`,
+      target,
+      cost < 0.05 ? 'PASS' : 'FAIL',
+    );
+  } catch (err) {
+    errorRow('10', metric, target, err);
+  }
+}
+
 async function rowsDownload(work: string, wanted: Set<string>): Promise<void> {
   const m4 = 'download 1 GiB uncompressed core, curl, collector vs nginx (sendfile), best of 3';
   const m5 =
@@ -1413,7 +1488,7 @@ async function rowInsightCost(work: string): Promise<void> {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const wanted = wantedRows('1,2,3,4,5,6,7,8,9');
+  const wanted = wantedRows('1,2,3,4,5,6,7,8,9,10');
   await report.begin();
   ensureBuilt(['node-collector']);
   const { work, remove: removeWork } = await benchWorkDir('koredump-bench-');
@@ -1424,6 +1499,7 @@ async function main(): Promise<void> {
     if (wanted.has('4') || wanted.has('5') || wanted.has('6')) await rowsDownload(work, wanted);
     if (wanted.has('7') || wanted.has('8')) await rowsAuth(work, wanted);
     if (wanted.has('9')) await rowInsightCost(work);
+    if (wanted.has('10')) await rowMetricsCost(work);
   } finally {
     await undoAll();
     await removeWork();

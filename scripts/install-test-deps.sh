@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   systemd-coredump systemd-journal-remote zstd lz4 xz-utils gdb attr gcc libc6-dev curl libcap2-bin
-  iproute2 util-linux nginx-light
+  iproute2 util-linux nginx-light python3-prometheus-client
 )
 
 missing=()

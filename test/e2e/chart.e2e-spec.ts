@@ -6,9 +6,12 @@
  * Kubernetes schemas (kubernetes-models), the custom resources' shape, and the security
  * properties the chart promises (docs/chart-readme-section.md, "Security model").
  */
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 
 import {
   CHART_DIR,
@@ -19,6 +22,7 @@ import {
   validateWithKubernetesModels,
   type K8sObject,
 } from '../support/helm.js';
+import { ensurePromtool, promtool } from '../support/promtool.js';
 
 const CI_DIR = join(CHART_DIR, 'ci');
 const CI_FILES = readdirSync(CI_DIR)
@@ -902,13 +906,16 @@ describe('chart values', () => {
     ).toBe(false);
     const agg = find(o, 'NetworkPolicy', 'koredump-aggregator');
     expect(agg.spec.podSelector.matchLabels).toEqual(AGGREGATOR_SELECTOR);
+    // The metrics peers reach the aggregator's port too (its /metrics) when aggregator.from
+    // restricts it.
     expect(agg.spec.ingress).toEqual([
       { ports: [{ port: 'http', protocol: 'TCP' }], from: [{ namespaceSelector: {} }] },
+      { ports: [{ port: 'http', protocol: 'TCP' }], from: np.spec.ingress[1].from },
     ]);
     expect(findAll(objectsOf('default'), 'NetworkPolicy')).toEqual([]);
   });
 
-  it('ServiceMonitor scrapes the collectors (headless Service) and the aggregator; PrometheusRule placeholder', () => {
+  it('ServiceMonitor scrapes /metrics of the collectors (headless Service) and the aggregator, node label on the collectors only', () => {
     const o = objectsOf('servicemonitor');
     const headless = find(o, 'Service', 'koredump-node-collector');
     expect(headless.spec.clusterIP).toBe('None');
@@ -925,13 +932,58 @@ describe('chart values', () => {
     for (const s of scraped) {
       expect(s.spec.ports.map((p: any) => p.name)).toContain(sm.spec.endpoints[0].port);
     }
-    expect(sm.spec.endpoints[0].path).toBe('/metrics');
-    const rule = find(o, 'PrometheusRule');
-    expect(rule.spec.groups[0].rules[0]).toMatchObject({ alert: 'KoredumpCollectorDown' });
-    expect(rule.spec.groups[0].rules[0].expr).toContain('service="koredump-node-collector"');
+    const endpoint = sm.spec.endpoints[0];
+    expect(endpoint.path).toBe('/metrics');
+    // The core's namespace/container must not replace the target's: they become exported_*.
+    expect(endpoint.honorLabels).toBe(false);
+    // node only where the series come from a collector (the aggregator has its own node label).
+    const nodeRelabel = endpoint.relabelings.find((r: any) => r.targetLabel === 'node');
+    expect(nodeRelabel).toMatchObject({
+      sourceLabels: [
+        '__meta_kubernetes_service_label_app_kubernetes_io_component',
+        '__meta_kubernetes_pod_node_name',
+      ],
+      regex: 'node-collector;(.+)',
+      replacement: '$1',
+    });
+    expect(headless.metadata.labels?.['app.kubernetes.io/component']).toBe('node-collector');
+    expect(find(o, 'Service', 'koreapi').metadata.labels?.['app.kubernetes.io/component']).toBe(
+      'aggregator',
+    );
     expect(findAll(objectsOf('default'), 'ServiceMonitor')).toEqual([]);
     expect(findAll(objectsOf('default'), 'PrometheusRule')).toEqual([]);
   });
+
+  it('PrometheusRule: new cores, a collector down, no collector scraped, nodes not ready', () => {
+    const rule = find(objectsOf('servicemonitor'), 'PrometheusRule');
+    const rules = rule.spec.groups[0].rules;
+    expect(rules.map((r: any) => r.alert)).toEqual([
+      'KoredumpNewCore',
+      'KoredumpCollectorDown',
+      'KoredumpCollectorsAbsent',
+      'KoredumpNodesNotReady',
+    ]);
+    const selector = 'namespace="koredump", service="koredump-node-collector"';
+    expect(rules[0].expr).toContain(`increase(koredump_cores_new_total{${selector}}[10m])`);
+    expect(rules[1].expr).toBe(`up{${selector}} == 0`);
+    expect(rules[3].expr).toContain(
+      'koredump_nodes_ready{namespace="koredump", service="koreapi"}',
+    );
+  });
+
+  it('metrics.enabled reaches both apps as KOREDUMP_METRICS; the Prometheus objects need it', async () => {
+    expect(env(collectorContainer(objectsOf('default'))).KOREDUMP_METRICS).toBe('1');
+    expect(env(aggregatorContainer(objectsOf('default'))).KOREDUMP_METRICS).toBe('1');
+    const off = await renderChart({ values: { metrics: { enabled: false } } });
+    expect(env(collectorContainer(off)).KOREDUMP_METRICS).toBe('0');
+    expect(env(aggregatorContainer(off)).KOREDUMP_METRICS).toBe('0');
+    await expect(
+      renderChart({ values: { metrics: { enabled: false }, serviceMonitor: { enabled: true } } }),
+    ).rejects.toThrow(/serviceMonitor.enabled needs metrics.enabled/);
+    await expect(
+      renderChart({ values: { metrics: { enabled: false }, prometheusRule: { enabled: true } } }),
+    ).rejects.toThrow(/prometheusRule.enabled needs metrics.enabled/);
+  }, 30_000);
 
   it('NOTES.txt names the Service, the user roles and warns about auth.mode=authenticated', async () => {
     const [notes, authenticated] = await Promise.all([
@@ -943,6 +995,154 @@ describe('chart values', () => {
     expect(notes).toContain('/usr/local/bin/koredumpctl');
     expect(authenticated).toContain('WARNING: auth.mode=authenticated');
   }, 30_000);
+});
+
+describe('PrometheusRule under promtool (Prometheus’ own rule checker and unit tester)', () => {
+  let dir: string;
+  const collector = (pod: string, node: string, ns: string, container: string, signal: string) =>
+    `koredump_cores_new_total{namespace="koredump",service="koredump-node-collector",pod="${pod}",node="${node}",exported_namespace="${ns}",exported_container="${container}",signal="${signal}"}`;
+  const newCore = (ns: string, container: string, node: string) => ({
+    exp_labels: {
+      severity: 'warning',
+      exported_namespace: ns,
+      exported_container: container,
+      signal: 'SIGSEGV',
+      node,
+    },
+    exp_annotations: {
+      summary: `New core dump in namespace ${ns} on node ${node}`,
+      description: `1 new core(s) of container "${container}" (SIGSEGV) in namespace "${ns}" on node ${node} in the last 10m (empty namespace: a host process or a pod koredump could not name). \`koredumpctl list --node ${node} -S 10m\` lists them.`,
+    },
+  });
+
+  beforeAll(async () => {
+    await ensurePromtool();
+    dir = await mkdtemp(join(tmpdir(), 'koredump-promtool-'));
+    const rule = find(objectsOf('servicemonitor'), 'PrometheusRule');
+    await writeFile(join(dir, 'rules.yaml'), stringify({ groups: rule.spec.groups }));
+  }, 300_000);
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('promtool check rules accepts every rule', async () => {
+    const r = await promtool(['check', 'rules', 'rules.yaml'], dir);
+    expect({ code: r.code, out: r.stdout + r.stderr }).toMatchObject({ code: 0 });
+    expect(r.stdout).toContain('SUCCESS: 4 rules found');
+  }, 60_000);
+
+  it('KoredumpNewCore fires for a counter that appears or grows, once per window, for this release only; the others fire when they should', async () => {
+    const tests = {
+      rule_files: ['rules.yaml'],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            // First core of a label set at minute 15: the series appears at 1.
+            { series: collector('c1', 'n1', 'team-a', 'app', 'SIGSEGV'), values: '_x15 1x20' },
+            // Unchanged since the start: no alert.
+            { series: collector('c1', 'n1', 'team-b', 'db', 'SIGABRT'), values: '2x35' },
+            // Grows from 1 to 2 at minute 16.
+            { series: collector('c2', 'n2', 'team-c', 'web', 'SIGSEGV'), values: '1x15 2x20' },
+            // Another release's collectors (another namespace): not this rule's business.
+            {
+              series:
+                'koredump_cores_new_total{namespace="other",service="koredump-node-collector",pod="x",node="n9",exported_namespace="team-z",exported_container="z",signal="SIGSEGV"}',
+              values: '_x15 1x20',
+            },
+            {
+              series: 'up{namespace="koredump",service="koredump-node-collector",node="n3"}',
+              values: '1x5 0x30',
+            },
+            {
+              series: 'up{namespace="koredump",service="koredump-node-collector",node="n1"}',
+              values: '1x35',
+            },
+            { series: 'koredump_nodes{namespace="koredump",service="koreapi"}', values: '3x35' },
+            {
+              series: 'koredump_nodes_ready{namespace="koredump",service="koreapi"}',
+              values: '3x10 2x25',
+            },
+          ],
+          alert_rule_test: [
+            {
+              eval_time: '17m',
+              alertname: 'KoredumpNewCore',
+              exp_alerts: [newCore('team-a', 'app', 'n1'), newCore('team-c', 'web', 'n2')],
+            },
+            { eval_time: '30m', alertname: 'KoredumpNewCore', exp_alerts: [] },
+            { eval_time: '14m', alertname: 'KoredumpCollectorDown', exp_alerts: [] },
+            {
+              eval_time: '16m',
+              alertname: 'KoredumpCollectorDown',
+              exp_alerts: [
+                {
+                  exp_labels: {
+                    severity: 'warning',
+                    namespace: 'koredump',
+                    service: 'koredump-node-collector',
+                    node: 'n3',
+                  },
+                  exp_annotations: {
+                    summary: 'koredump node-collector on n3 does not answer',
+                    description:
+                      "Cores of node n3 cannot be listed or downloaded. `koredumpctl status` and the pod's events say why.",
+                  },
+                },
+              ],
+            },
+            { eval_time: '20m', alertname: 'KoredumpCollectorsAbsent', exp_alerts: [] },
+            { eval_time: '20m', alertname: 'KoredumpNodesNotReady', exp_alerts: [] },
+            {
+              eval_time: '27m',
+              alertname: 'KoredumpNodesNotReady',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning', namespace: 'koredump', service: 'koreapi' },
+                  exp_annotations: {
+                    summary: 'koredump has nodes without a ready collector',
+                    description:
+                      '2 nodes have a ready collector, fewer than have a collector pod: cores of the others are not listed. `koredumpctl status` names them.',
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    await writeFile(join(dir, 'tests.yaml'), stringify(tests));
+    const r = await promtool(['test', 'rules', 'tests.yaml'], dir);
+    expect({ code: r.code, out: r.stdout + r.stderr }).toMatchObject({ code: 0 });
+  }, 60_000);
+
+  it('promtool test rules fails when an alert does not fire as expected (the check can fail)', async () => {
+    const tests = {
+      rule_files: ['rules.yaml'],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            { series: collector('c1', 'n1', 'team-b', 'db', 'SIGABRT'), values: '2x35' },
+          ],
+          alert_rule_test: [
+            {
+              eval_time: '30m',
+              alertname: 'KoredumpNewCore',
+              exp_alerts: [newCore('team-b', 'db', 'n1')],
+            },
+          ],
+        },
+      ],
+    };
+    await writeFile(join(dir, 'wrong.yaml'), stringify(tests));
+    const r = await promtool(['test', 'rules', 'wrong.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('FAILED');
+  }, 60_000);
 });
 
 describe('chart names across releases', () => {
@@ -1034,6 +1234,16 @@ describe('values.schema.json', () => {
       'a number as a string',
       { nodeTimeoutMs: '5000' },
       /nodeTimeoutMs: Invalid type. Expected: integer/,
+    ],
+    [
+      'a typo in the metrics switch',
+      { metrics: { enable: false } },
+      /Additional property enable is not allowed/,
+    ],
+    [
+      'an unknown severity of the new-core alert',
+      { prometheusRule: { newCoreSeverity: 'page' } },
+      /newCoreSeverity must be one of the following/,
     ],
     ['an unknown auth mode', { auth: { mode: 'none' } }, /auth.mode must be one of the following/],
     [

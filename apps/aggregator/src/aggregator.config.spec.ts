@@ -30,6 +30,7 @@ describe('loadAggregatorConfig', () => {
       collectors: undefined,
       collectorSelector: DEFAULT_COLLECTOR_SELECTOR,
       collectorNamespace: undefined,
+      metricsEnabled: true,
     });
   });
 
@@ -47,6 +48,7 @@ describe('loadAggregatorConfig', () => {
         KOREDUMP_LOG_FORMAT: 'JSON',
         KOREDUMP_COLLECTOR_SELECTOR: 'app in (koredump),tier!=web',
         KOREDUMP_NAMESPACE: 'monitoring',
+        KOREDUMP_METRICS: '0',
       },
       notInPod,
     );
@@ -62,6 +64,7 @@ describe('loadAggregatorConfig', () => {
       logFormat: 'json',
       collectorSelector: 'app in (koredump),tier!=web',
       collectorNamespace: 'monitoring',
+      metricsEnabled: false,
     });
   });
 

@@ -82,6 +82,8 @@ export abstract class AggregatorConfig {
   abstract readonly collectorSelector: string;
   /** Namespace of the collector pods; undefined: all namespaces (pod discovery). */
   abstract readonly collectorNamespace?: string;
+  /** KOREDUMP_METRICS (default on): GET /metrics, exempt from token auth like the probes. */
+  abstract readonly metricsEnabled: boolean;
 }
 
 export class ConfigError extends Error {}

@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Provider, ValidationPipe } from '@nest
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AccessReviewer, AuthSettings, BearerAuthGuard, TokenReviewer } from '@koredump/auth';
-import { AllExceptionsFilter } from '@koredump/http';
+import { AllExceptionsFilter, MetricsModule } from '@koredump/http';
 import { clusterAuth } from '@koredump/k8s';
 
 import { AggregatorConfig } from './aggregator.config.js';
@@ -19,6 +19,7 @@ import {
   StaticCollectorDirectory,
 } from './discovery/collector-directory.js';
 import { HealthController } from './health/health.controller.js';
+import { AggregatorMetrics } from './metrics/aggregator-metrics.js';
 import { NodesController } from './nodes/nodes.controller.js';
 import { NodesService } from './nodes/nodes.service.js';
 
@@ -67,10 +68,15 @@ export class AggregatorModule {
     };
     return {
       module: AggregatorModule,
-      imports: [configModule, TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 })],
+      imports: [
+        configModule,
+        TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 }),
+        MetricsModule.forRoot({ enabled: config.metricsEnabled }),
+      ],
       controllers: [CoresController, CrashGroupsController, NodesController, HealthController],
       providers: [
         NodeHealthRegistry,
+        AggregatorMetrics,
         CollectorClient,
         DownloadProxy,
         CoresService,

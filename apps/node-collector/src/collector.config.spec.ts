@@ -14,6 +14,7 @@ describe('loadCollectorConfig', () => {
       rescanIntervalMs: 60_000,
       logFormat: 'text',
       events: { enabled: true, windowMs: 600_000, lookbackMs: 3_600_000 },
+      metricsEnabled: true,
     });
     expect(c.journalDir).toBeUndefined();
     expect(c.namespaceFilter).toBeUndefined();
@@ -32,6 +33,7 @@ describe('loadCollectorConfig', () => {
       FAKE_K8S: '1',
       KOREDUMP_RESCAN_INTERVAL_S: '5',
       KOREDUMP_LOG_FORMAT: 'JSON',
+      KOREDUMP_METRICS: '0',
     });
     expect(c).toMatchObject({
       port: 6001,
@@ -43,6 +45,7 @@ describe('loadCollectorConfig', () => {
       fakeK8s: true,
       rescanIntervalMs: 5000,
       logFormat: 'json',
+      metricsEnabled: false,
     });
     // Full match, not the original's prefix match; alternatives stay inside the anchors.
     expect(['team-a', 'infra'].map((n) => c.namespaceFilter!.test(n))).toEqual([true, true]);
@@ -78,6 +81,7 @@ describe('loadCollectorConfig', () => {
         NO_TOKENS: 'yes',
         KOREDUMP_NAMESPACE_REGEX: '(',
         KOREDUMP_LOG_FORMAT: 'xml',
+        KOREDUMP_METRICS: 'on',
       });
     } catch (err) {
       error = err;
@@ -90,6 +94,7 @@ describe('loadCollectorConfig', () => {
       'NO_TOKENS',
       'KOREDUMP_NAMESPACE_REGEX',
       'KOREDUMP_LOG_FORMAT',
+      'KOREDUMP_METRICS must be 1 or 0',
     ]) {
       expect(message).toContain(v);
     }

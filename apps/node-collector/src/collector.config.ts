@@ -123,6 +123,8 @@ export abstract class CollectorConfig {
   abstract readonly kernelSysctlDir: string;
   /** The host's / as mounted: systemd's coredump.conf and drop-ins are read below it. */
   abstract readonly hostRoot: string;
+  /** KOREDUMP_METRICS (default on): GET /metrics, exempt from token auth like the probes. */
+  abstract readonly metricsEnabled: boolean;
 }
 
 export class ConfigError extends Error {}

@@ -2,7 +2,7 @@ import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AccessReviewer, AuthSettings, BearerAuthGuard, TokenReviewer } from '@koredump/auth';
-import { AllExceptionsFilter } from '@koredump/http';
+import { AllExceptionsFilter, MetricsModule } from '@koredump/http';
 import { clusterAuth } from '@koredump/k8s';
 
 import { ClusterConnection } from './cluster.js';
@@ -38,6 +38,7 @@ export class NodeCollectorModule {
       imports: [
         configModule,
         TerminusModule.forRoot({ gracefulShutdownTimeoutMs: 1000 }),
+        MetricsModule.forRoot({ enabled: config.metricsEnabled }),
         CoresModule,
         CrashEventsModule,
         NodeModule,

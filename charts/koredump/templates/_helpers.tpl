@@ -123,6 +123,8 @@ Environment shared by both apps.
   value: {{ .Values.auth.cacheTtlSeconds | quote }}
 - name: KOREDUMP_LOG_FORMAT
   value: {{ .Values.logFormat | quote }}
+- name: KOREDUMP_METRICS
+  value: {{ ternary "1" "0" .Values.metrics.enabled | quote }}
 {{- end -}}
 
 {{/*

@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 
+import { MetricsRegistry } from './metrics/metrics-registry.js';
+
 /** The version in the repository's package.json, found upward from `from` (source and dist alike). */
 export function packageVersion(from: string = __dirname): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
@@ -29,7 +31,8 @@ export interface HttpAppOptions {
 
 /**
  * A koredump server app: Nest logger (JSON lines in-cluster), shutdown hooks, no body parser (no
- * route takes a body), no Express ETag hashing of multi-MB list bodies, no X-Powered-By.
+ * route takes a body), no Express ETag hashing of multi-MB list bodies, no X-Powered-By, and
+ * request timing for /metrics (the module must import MetricsModule).
  */
 export async function createHttpApp(
   module: DynamicModule,
@@ -51,6 +54,9 @@ export async function createHttpApp(
   };
   express.set('etag', false);
   express.disable('x-powered-by');
+  // Before Nest's routes (registered at init), so every request is timed, 401s and 404s included.
+  const metrics = app.get(MetricsRegistry, { strict: false });
+  if (metrics.enabled) app.use(metrics.httpMiddleware());
   return app;
 }
 

@@ -31,6 +31,10 @@ export class ServerEnv {
   FAKE_K8S?: string;
 
   @IsOptional()
+  @IsIn(['0', '1', ''], { message: 'KOREDUMP_METRICS must be 1 or 0' })
+  KOREDUMP_METRICS?: string;
+
+  @IsOptional()
   @IsIn(['rbac', 'authenticated'], { message: 'KOREDUMP_AUTH_MODE must be rbac or authenticated' })
   KOREDUMP_AUTH_MODE: 'rbac' | 'authenticated' = 'rbac';
 
@@ -62,6 +66,8 @@ export interface ServerSettings {
   tokenAudiences: readonly string[];
   authCacheTtlMs: number;
   logFormat: 'text' | 'json';
+  /** KOREDUMP_METRICS (default 1): serve GET /metrics and time requests. */
+  metricsEnabled: boolean;
 }
 
 /**
@@ -100,5 +106,6 @@ export function serverSettings(parsed: ServerEnv): ServerSettings {
       .filter(Boolean),
     authCacheTtlMs: parsed.KOREDUMP_AUTH_CACHE_TTL_S * 1000,
     logFormat: parsed.KOREDUMP_LOG_FORMAT,
+    metricsEnabled: parsed.KOREDUMP_METRICS !== '0',
   };
 }

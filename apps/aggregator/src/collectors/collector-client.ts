@@ -9,6 +9,7 @@ import {
 
 import type { CollectorTarget } from '../discovery/collector-target.js';
 import { CollectorCallError, type CollectorFailure } from './collector-failure.js';
+import { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
 import { NodeHealthRegistry } from './node-health.js';
 import { RawHttpPool, type RawRequest, type RawResponse } from './raw-http.js';
 
@@ -104,7 +105,10 @@ export class CollectorClient implements OnApplicationShutdown {
     idleTimeoutMs: 4000,
   });
 
-  constructor(private readonly health: NodeHealthRegistry) {}
+  constructor(
+    private readonly health: NodeHealthRegistry,
+    private readonly metrics: AggregatorMetrics,
+  ) {}
 
   onApplicationShutdown(): void {
     this.agent.destroy();
@@ -163,18 +167,25 @@ export class CollectorClient implements OnApplicationShutdown {
     } catch {
       const failure: CollectorFailure = { kind: 'bad-answer', message: 'not JSON' };
       this.health.failed(target.node, failure);
+      this.metrics.nodeCallError(target.node, failure); // its duration was already observed
       throw new CollectorCallError(target.node, failure);
     }
   }
 
   /** Like getJson, but the 200 answer's bytes as they came (the list: scanned, not parsed). */
   async getBody(target: CollectorTarget, path: string, options: CallOptions): Promise<Buffer> {
+    const start = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
     try {
       const result = await this.getBodyOnce(target, path, options);
       this.health.answered(target.node);
+      this.metrics.nodeCall(target.node, seconds());
       return result;
     } catch (err) {
-      if (err instanceof CollectorCallError) this.health.failed(target.node, err.failure);
+      if (err instanceof CollectorCallError) {
+        this.health.failed(target.node, err.failure);
+        this.metrics.nodeCall(target.node, seconds(), err.failure);
+      }
       throw err;
     }
   }

@@ -89,6 +89,15 @@ export interface CatalogChanges {
   emit<K extends keyof CatalogChangeEvents>(event: K, ...args: CatalogChangeEvents[K]): boolean;
 }
 
+/** Measurements for /metrics, kept apart from the change feed (they describe timing, not cores). */
+export interface CatalogMeasurementEvents {
+  /**
+   * A live journal entry was merged into a core whose file was already indexed: seconds from the
+   * file's mtime (systemd-coredump finished writing it) to the merge.
+   */
+  journalLag: [seconds: number];
+}
+
 /** Full records are big (maps, environment); keep only the most recently asked for. */
 const FULL_RECORD_CACHE_SIZE = 64;
 /** kubelet's pod log directories change when pods come and go; re-read at most this often. */
@@ -148,6 +157,10 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
   private initialIndexDone = false;
   /** Live changes of the index; see CatalogChangeEvents. */
   readonly changes: CatalogChanges = new EventEmitter().setMaxListeners(0);
+  /** Timing measurements for /metrics; see CatalogMeasurementEvents. */
+  readonly measurements = new EventEmitter<CatalogMeasurementEvents>();
+  /** Seconds the initial index took (set when 'ready' is emitted). */
+  indexBuildSeconds?: number;
 
   constructor(
     private readonly config: CollectorConfig,
@@ -206,6 +219,7 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     this.watchPods();
     for (const core of this.cores.values()) core.announced = true;
     this.initialIndexDone = true;
+    this.indexBuildSeconds = (Date.now() - started) / 1000;
     this.changes.emit('ready', [...this.cores.values()]);
     this.logger.log(
       `indexed ${this.cores.size} cores in ${this.config.coreDir} (${this.journalByFile.size} journal entries) in ${Date.now() - started} ms`,
@@ -378,9 +392,16 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
 
   private onJournalEntry(entry: ParsedJournalEntry): void {
     this.journalError = undefined;
+    const filename = entry.fields.COREDUMP_FILENAME;
+    const firstEntry = typeof filename === 'string' && !this.journalByFile.has(basename(filename));
     const id = this.rememberJournalEntry(entry);
     const core = id ? this.cores.get(id) : undefined;
-    if (core) this.index(core.file, undefined);
+    if (core) {
+      if (firstEntry) {
+        this.measurements.emit('journalLag', Math.max(0, Date.now() - core.file.mtimeMs) / 1000);
+      }
+      this.index(core.file, undefined);
+    }
   }
 
   private async upsertFile(file: CoreFileInfo): Promise<void> {

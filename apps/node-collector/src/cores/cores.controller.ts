@@ -22,6 +22,7 @@ import { CoresService } from './cores.service.js';
 import { CoreRecordDto, CoreSummaryDto } from '@koredump/api';
 import { DownloadQueryDto, ListCoresQueryDto } from '@koredump/api';
 import { sendCore } from './send-core.js';
+import { CollectorMetrics } from '../metrics/collector-metrics.js';
 
 const CORE_ID_PARAM = {
   name: 'id',
@@ -46,6 +47,7 @@ export class CoresController {
   constructor(
     private readonly cores: CoresService,
     private readonly catalog: CoreCatalog,
+    private readonly metrics: CollectorMetrics,
   ) {}
 
   @Get()
@@ -102,6 +104,13 @@ export class CoresController {
     @CurrentCaller() caller: Caller,
   ): Promise<void> {
     const record = await this.cores.findForDownload(id, caller);
-    await sendCore(req, res, this.catalog.coreDir, record, query.decompress === 'true');
+    await sendCore(
+      req,
+      res,
+      this.catalog.coreDir,
+      record,
+      query.decompress === 'true',
+      this.metrics.downloads,
+    );
   }
 }

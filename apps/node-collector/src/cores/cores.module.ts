@@ -5,10 +5,11 @@ import { CrashGroupsService } from '../crashgroups/crash-groups.service.js';
 import { CoreCatalog } from './core-catalog.js';
 import { CoresController } from './cores.controller.js';
 import { CoresService } from './cores.service.js';
+import { CollectorMetrics } from '../metrics/collector-metrics.js';
 
 @Module({
   controllers: [CoresController, CrashGroupsController],
-  providers: [CoreCatalog, CoresService, CrashGroupsService],
+  providers: [CoreCatalog, CoresService, CrashGroupsService, CollectorMetrics],
   exports: [CoreCatalog],
 })
 export class CoresModule {}

@@ -38,6 +38,63 @@ function notModified(req: Request, etag: string, mtime: Date): boolean {
   return false;
 }
 
+/** What a download's body streaming reports (to /metrics). */
+export interface DownloadObserver {
+  /** A body starts streaming: raw bytes, or decompressed on the fly. */
+  started(mode: 'raw' | 'decompressed'): void;
+  /** Body bytes the socket accepted (counted when each write completes, never when queued). */
+  wrote(bytes: number, mode: 'raw' | 'decompressed'): void;
+  /** The body ended: complete, failed or aborted by the client. Called once per started(). */
+  ended(mode: 'raw' | 'decompressed'): void;
+}
+
+type WriteCallback = (err?: Error | null) => void;
+
+/**
+ * Reports the body bytes written to `res` from the completion of each write: a write the client
+ * never received (connection gone) is not counted. Patches this one response's write.
+ */
+function countWrites(res: Response, onWritten: (bytes: number) => void): void {
+  const write = res.write.bind(res) as (
+    chunk: unknown,
+    encoding: BufferEncoding | undefined,
+    cb: WriteCallback,
+  ) => boolean;
+  res.write = ((
+    chunk: unknown,
+    encodingOrCb?: BufferEncoding | WriteCallback,
+    cb?: WriteCallback,
+  ) => {
+    const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
+    const encoding = typeof encodingOrCb === 'function' ? undefined : encodingOrCb;
+    const bytes =
+      typeof chunk === 'string'
+        ? Buffer.byteLength(chunk, encoding)
+        : (chunk as ArrayBufferView).byteLength;
+    return write(chunk, encoding, (err) => {
+      if (!err) onWritten(bytes);
+      callback?.(err);
+    });
+  }) as Response['write'];
+}
+
+/** Runs `stream` with the observer told when the body starts, what it wrote, and when it ended. */
+async function observed(
+  res: Response,
+  mode: 'raw' | 'decompressed',
+  observer: DownloadObserver | undefined,
+  stream: () => Promise<void>,
+): Promise<void> {
+  if (!observer) return stream();
+  countWrites(res, (bytes) => observer.wrote(bytes, mode));
+  observer.started(mode);
+  try {
+    await stream();
+  } finally {
+    observer.ended(mode);
+  }
+}
+
 function sendError(res: Response, statusCode: number, error: string, message: string): void {
   res.status(statusCode).json({ statusCode, error, message });
 }
@@ -53,6 +110,7 @@ export async function sendCore(
   coreDir: string,
   record: CoreRecord,
   decompress: boolean,
+  observer?: DownloadObserver,
 ): Promise<void> {
   const opened = await openCoreFile(coreDir, record.id);
   if (!opened) return sendError(res, 404, 'Not Found', `core ${record.id} not found`);
@@ -75,18 +133,20 @@ export async function sendCore(
       }
       res.flushHeaders();
       try {
-        if (record.compression === 'zst') {
-          await copyZstdDecompressed(handle, res);
-        } else {
-          const decompressor = createDecompressor(record.compression);
-          if (!decompressor) throw new Error(`no decompressor for ${record.compression}`);
-          await pipeline(
-            handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20 }),
-            decompressor,
-            res,
-            { end: false },
-          );
-        }
+        await observed(res, 'decompressed', observer, async () => {
+          if (record.compression === 'zst') {
+            await copyZstdDecompressed(handle, res);
+          } else {
+            const decompressor = createDecompressor(record.compression);
+            if (!decompressor) throw new Error(`no decompressor for ${record.compression}`);
+            await pipeline(
+              handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20 }),
+              decompressor,
+              res,
+              { end: false },
+            );
+          }
+        });
         res.end();
       } catch (err) {
         if (!isClientGone(err, res)) {
@@ -136,7 +196,7 @@ export async function sendCore(
       return;
     }
     try {
-      await copyFileRange(handle, start, end, res);
+      await observed(res, 'raw', observer, () => copyFileRange(handle, start, end, res));
       res.end();
     } catch (err) {
       if (!isClientGone(err, res)) {
