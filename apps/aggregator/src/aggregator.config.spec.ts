@@ -129,7 +129,7 @@ describe('loadAggregatorConfig', () => {
     for (const expected of [
       'PORT="0"',
       'KOREDUMP_NODE_TIMEOUT_MS="10"',
-      'NO_TOKENS must be 1 or 0',
+      'NO_TOKENS must be 1 or 0 (or true/false)',
       'KOREDUMP_AUTH_MODE must be rbac or authenticated',
       'node "a" is listed twice',
       '"B" is not a valid node name',

@@ -94,7 +94,7 @@ describe('loadCollectorConfig', () => {
       'NO_TOKENS',
       'KOREDUMP_NAMESPACE_REGEX',
       'KOREDUMP_LOG_FORMAT',
-      'KOREDUMP_METRICS must be 1 or 0',
+      'KOREDUMP_METRICS must be 1 or 0 (or true/false)',
     ]) {
       expect(message).toContain(v);
     }
@@ -119,7 +119,7 @@ describe('loadCollectorConfig', () => {
     ['PORT', 'abc'],
     ['PORT', '0'],
     ['KOREDUMP_RESCAN_INTERVAL_S', '0'],
-    ['FAKE_K8S', 'true'],
+    ['FAKE_K8S', 'yes'],
     ['KOREDUMP_JOURNAL_DIR', 'var/log'],
     ['KOREDUMP_EVENTS', 'yes'],
     ['KOREDUMP_EVENTS_WINDOW_S', '0'],

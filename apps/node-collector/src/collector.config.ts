@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 
-import { ServerEnv, parseEnv, serverSettings } from '@koredump/http';
-import { Transform, Type } from 'class-transformer';
+import { EnvFlag, ServerEnv, flagValue, parseEnv, serverSettings } from '@koredump/http';
+import { Type } from 'class-transformer';
 import {
-  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -57,11 +56,8 @@ class CollectorEnv extends ServerEnv {
   KOREDUMP_POD_LOGS_DIR = '/var/log/pods';
 
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
-  )
-  @IsIn(['true', 'false', '1', '0'], { message: 'KOREDUMP_EVENTS must be true or false' })
-  KOREDUMP_EVENTS = 'true';
+  @EnvFlag('KOREDUMP_EVENTS')
+  KOREDUMP_EVENTS?: string;
 
   @IsOptional()
   @Type(() => Number)
@@ -156,7 +152,7 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     rescanIntervalMs: parsed.KOREDUMP_RESCAN_INTERVAL_S * 1000,
     podLogsDir: parsed.KOREDUMP_POD_LOGS_DIR,
     events: {
-      enabled: parsed.KOREDUMP_EVENTS === 'true' || parsed.KOREDUMP_EVENTS === '1',
+      enabled: flagValue(parsed.KOREDUMP_EVENTS, true),
       windowMs: parsed.KOREDUMP_EVENTS_WINDOW_S * 1000,
       lookbackMs: parsed.KOREDUMP_EVENTS_LOOKBACK_S * 1000,
     },

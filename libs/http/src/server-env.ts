@@ -12,6 +12,26 @@ import {
   validateSync,
 } from 'class-validator';
 
+const lowerCase = Transform(({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.toLowerCase() : value,
+);
+
+/** An on/off variable: 1/0 or true/false (any case); unset or empty means its default. */
+export function EnvFlag(name: string): PropertyDecorator {
+  const allowed = IsIn(['1', '0', 'true', 'false', ''], {
+    message: `${name} must be 1 or 0 (or true/false)`,
+  });
+  return (target, key) => {
+    lowerCase(target, key);
+    allowed(target, key);
+  };
+}
+
+/** The value of an EnvFlag variable. */
+export function flagValue(value: string | undefined, fallback: boolean): boolean {
+  return value === undefined || value === '' ? fallback : value === '1' || value === 'true';
+}
+
 /**
  * The environment every koredump server reads: listen address, auth, Kubernetes, logging. Each
  * app's env class extends it with its own variables (and its PORT default).
@@ -23,15 +43,15 @@ export class ServerEnv {
   HOST = '0.0.0.0';
 
   @IsOptional()
-  @IsIn(['0', '1', ''], { message: 'NO_TOKENS must be 1 or 0' })
+  @EnvFlag('NO_TOKENS')
   NO_TOKENS?: string;
 
   @IsOptional()
-  @IsIn(['0', '1', ''], { message: 'FAKE_K8S must be 1 or 0' })
+  @EnvFlag('FAKE_K8S')
   FAKE_K8S?: string;
 
   @IsOptional()
-  @IsIn(['0', '1', ''], { message: 'KOREDUMP_METRICS must be 1 or 0' })
+  @EnvFlag('KOREDUMP_METRICS')
   KOREDUMP_METRICS?: string;
 
   @IsOptional()
@@ -50,9 +70,7 @@ export class ServerEnv {
   KOREDUMP_AUTH_CACHE_TTL_S = 60;
 
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
-  )
+  @lowerCase
   @IsIn(['text', 'json'])
   KOREDUMP_LOG_FORMAT: 'text' | 'json' = 'text';
 }
@@ -97,8 +115,8 @@ export function parseEnv<T extends ServerEnv>(
 export function serverSettings(parsed: ServerEnv): ServerSettings {
   return {
     host: parsed.HOST,
-    authDisabled: parsed.NO_TOKENS === '1',
-    fakeK8s: parsed.FAKE_K8S === '1',
+    authDisabled: flagValue(parsed.NO_TOKENS, false),
+    fakeK8s: flagValue(parsed.FAKE_K8S, false),
     authMode: parsed.KOREDUMP_AUTH_MODE,
     tokenAudiences: (parsed.KOREDUMP_TOKEN_AUDIENCES ?? '')
       .split(',')
@@ -106,6 +124,6 @@ export function serverSettings(parsed: ServerEnv): ServerSettings {
       .filter(Boolean),
     authCacheTtlMs: parsed.KOREDUMP_AUTH_CACHE_TTL_S * 1000,
     logFormat: parsed.KOREDUMP_LOG_FORMAT,
-    metricsEnabled: parsed.KOREDUMP_METRICS !== '0',
+    metricsEnabled: flagValue(parsed.KOREDUMP_METRICS, true),
   };
 }
