@@ -13,6 +13,8 @@ describe('loadCollectorConfig', () => {
       fakeK8s: false,
       rescanIntervalMs: 60_000,
       logFormat: 'text',
+      watchHeartbeatMs: 15_000,
+      watchMaxClients: 1000,
     });
     expect(c.journalDir).toBeUndefined();
     expect(c.namespaceFilter).toBeUndefined();

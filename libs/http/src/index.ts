@@ -5,3 +5,4 @@ export * from './http-app.js';
 export * from './openapi.js';
 export * from './public.decorator.js';
 export * from './server-env.js';
+export * from './sse-stream.js';

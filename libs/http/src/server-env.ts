@@ -45,6 +45,22 @@ export class ServerEnv {
   @Max(3600)
   KOREDUMP_AUTH_CACHE_TTL_S = 60;
 
+  /** Seconds between `: heartbeat` comments on /apiv1/cores/watch streams. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  KOREDUMP_WATCH_HEARTBEAT_S = 15;
+
+  /** Concurrent /apiv1/cores/watch streams; more are refused with 503. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  KOREDUMP_WATCH_MAX_CLIENTS = 1000;
+
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' ? value.toLowerCase() : value,
@@ -62,6 +78,10 @@ export interface ServerSettings {
   tokenAudiences: readonly string[];
   authCacheTtlMs: number;
   logFormat: 'text' | 'json';
+  /** Heartbeat interval of watch streams. */
+  watchHeartbeatMs: number;
+  /** Concurrent watch streams allowed. */
+  watchMaxClients: number;
 }
 
 /**
@@ -100,5 +120,7 @@ export function serverSettings(parsed: ServerEnv): ServerSettings {
       .filter(Boolean),
     authCacheTtlMs: parsed.KOREDUMP_AUTH_CACHE_TTL_S * 1000,
     logFormat: parsed.KOREDUMP_LOG_FORMAT,
+    watchHeartbeatMs: parsed.KOREDUMP_WATCH_HEARTBEAT_S * 1000,
+    watchMaxClients: parsed.KOREDUMP_WATCH_MAX_CLIENTS,
   };
 }

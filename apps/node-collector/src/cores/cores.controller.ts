@@ -1,8 +1,9 @@
-import { Controller, Get, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiForbiddenResponse,
+  ApiHeader,
   ApiServiceUnavailableResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -18,10 +19,17 @@ import { ApiErrorDto } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { CoreCatalog } from './core-catalog.js';
+import { CoresWatchService } from './cores-watch.service.js';
 import { CoresService } from './cores.service.js';
 import { CoreRecordDto, CoreSummaryDto } from '@koredump/api';
-import { DownloadQueryDto, ListCoresQueryDto } from '@koredump/api';
+import {
+  DownloadQueryDto,
+  ListCoresQueryDto,
+  WATCH_STREAM_DOC,
+  WatchCoresQueryDto,
+} from '@koredump/api';
 import { sendCore } from './send-core.js';
+
 
 const CORE_ID_PARAM = {
   name: 'id',
@@ -46,6 +54,7 @@ export class CoresController {
   constructor(
     private readonly cores: CoresService,
     private readonly catalog: CoreCatalog,
+    private readonly watcher: CoresWatchService,
   ) {}
 
   @Get()
@@ -61,6 +70,32 @@ export class CoresController {
       type: 'application/json; charset=utf-8',
       length: body.length,
     });
+  }
+
+  @Get('watch')
+  @ApiOperation({
+    summary: "Live changes of this node's cores (Server-Sent Events)",
+    description: WATCH_STREAM_DOC,
+  })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description:
+      'Resume: the id of the last event received; every current matching core that crashed at or after it is sent first, as `added`',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiResponse({
+    status: 200,
+    description: 'The event stream (never ends on its own)',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  watch(
+    @Query() query: WatchCoresQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() res: Response,
+    @CurrentCaller() caller: Caller,
+  ): void {
+    this.watcher.open(query, caller, lastEventId, res);
   }
 
   @Get('metadata/:id')
