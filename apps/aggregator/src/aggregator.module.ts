@@ -10,6 +10,7 @@ import { CollectorClient } from './collectors/collector-client.js';
 import { DownloadProxy } from './collectors/download-proxy.js';
 import { NodeHealthRegistry } from './collectors/node-health.js';
 import { CoresController } from './cores/cores.controller.js';
+import { CoresWatchService } from './cores/cores-watch.service.js';
 import { CoresService } from './cores/cores.service.js';
 import {
   CollectorDirectory,
@@ -72,6 +73,7 @@ export class AggregatorModule {
         CollectorClient,
         DownloadProxy,
         CoresService,
+        CoresWatchService,
         NodesService,
         {
           provide: APP_PIPE,

@@ -30,7 +30,6 @@ import {
 } from '@koredump/api';
 import { sendCore } from './send-core.js';
 
-
 const CORE_ID_PARAM = {
   name: 'id',
   description: 'Core id (the file name in the coredump directory)',
