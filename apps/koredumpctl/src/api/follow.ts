@@ -16,8 +16,8 @@ export interface FollowOptions {
   resumeFrom: number;
   /** Cores already shown (node/id), so they are not printed twice. */
   seen: Iterable<CoreRecord>;
-  /** Called for each new core, in arrival order. */
-  onCore(core: CoreRecord): void;
+  /** Called for each new core, in arrival order; false when it was not shown (filtered out). */
+  onCore(core: CoreRecord): boolean;
   /** Aborted on Ctrl-C: following ends without error. */
   signal: AbortSignal;
   log(msg: string): void;
@@ -33,7 +33,8 @@ class Refused extends Error {
 const keyOf = (c: CoreRecord): string => `${String(c.node ?? '')}/${c.id}`;
 
 /**
- * `list --follow`: GET /apiv1/cores/watch, printing each `added` core once. The connection is
+ * `list --follow`: GET /apiv1/cores/watch, printing each new core once (its first `added` or
+ * `updated` event that passes the filters). The connection is
  * opened again when it drops (server restart, network), after the server's `retry:` delay, with
  * `Last-Event-ID` so the cores announced meanwhile come again; 4xx answers end it with an error.
  */
@@ -67,7 +68,9 @@ export async function followCores(api: ApiClient, opts: FollowOptions): Promise<
               problem = `the server ended the stream: ${ev.data}`;
               return;
             }
-            if (ev.event !== 'added') return;
+            // `updated` too: a core may only match (namespace, pod) once its journal entry named
+            // its pod, and a core seen before is not shown again.
+            if (ev.event !== 'added' && ev.event !== 'updated') return;
             let core: CoreRecord;
             try {
               core = JSON.parse(ev.data) as CoreRecord;
@@ -75,8 +78,8 @@ export async function followCores(api: ApiClient, opts: FollowOptions): Promise<
               return;
             }
             if (typeof core?.id !== 'string' || seen.has(keyOf(core))) return;
-            remember(core);
-            opts.onCore(core);
+            // Remembered once shown: a core filtered out now may match when its pod is known.
+            if (opts.onCore(core)) remember(core);
           },
         });
         res.setEncoding('utf8');

@@ -115,8 +115,9 @@ export class ListCommand extends QueryCommand<ListOptions> {
         log: this.ctx.log,
         warn: (msg) => this.ctx.warn(msg),
         onCore: (core) => {
-          if (selectCores([core], filter).length === 0) return;
+          if (selectCores([core], filter).length === 0) return false;
           out.stdout(followLine(core, format, out.style));
+          return true;
         },
       });
     } finally {
