@@ -42,7 +42,7 @@ function get(url: string): Promise<IncomingMessage> {
 
 describe('SseStream', () => {
   const servers: Server[] = [];
-  afterEach(async () => {
+  afterEach(() => {
     for (const s of servers.splice(0)) {
       s.closeAllConnections();
       s.close();

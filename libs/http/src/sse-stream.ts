@@ -48,8 +48,9 @@ export class SseStream {
     res.write(encodeSseFields({ retry: options.retryMs, id: options.firstId }));
     this.heartbeat = setInterval(() => {
       // Only when nothing waits: a backed-up client gets no more bytes, a heartbeat is moot.
-      if (this.queue.length === 0 && !res.writableNeedDrain)
+      if (this.queue.length === 0 && !res.writableNeedDrain) {
         res.write(encodeSseComment('heartbeat'));
+      }
     }, options.heartbeatMs);
     this.heartbeat.unref();
     res.on('drain', () => this.flush());

@@ -82,11 +82,15 @@ export class CoresController {
     description:
       'Resume: the id of the last event received; every current matching core that crashed at or after it is sent first, as `added`',
   })
-  @ApiProduces('text/event-stream')
   @ApiResponse({
     status: 200,
     description: 'The event stream (never ends on its own)',
     content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorDto,
+    description:
+      'Too many watch streams open (KOREDUMP_WATCH_MAX_CLIENTS; Retry-After), the index or the collector discovery not ready yet, or a token check impossible',
   })
   watch(
     @Query() query: WatchCoresQueryDto,
