@@ -47,6 +47,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/cores/watch',
       '/healthz',
       '/readyz',
     ]);
@@ -55,6 +56,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/cores/watch',
     ]) {
       const op = doc.paths[path].get;
       expect(op.security).toEqual([{ bearer: [] }]);
@@ -62,6 +64,11 @@ describe('node-collector OpenAPI contract', () => {
     }
     expect(Object.keys(doc.paths['/apiv1/cores/download/{id}'].get.responses)).toEqual(
       expect.arrayContaining(['206', '304', '404', '416']),
+    );
+    const watch = doc.paths['/apiv1/cores/watch'].get;
+    expect(Object.keys(watch.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(watch.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['initial', 'Last-Event-ID', 'namespace']),
     );
     expect(doc.components.schemas.CoreSummaryDto.properties).toHaveProperty('COREDUMP_SIGNAL_NAME');
   });
