@@ -65,9 +65,12 @@ describe('node-collector OpenAPI contract', () => {
     expect(Object.keys(doc.paths['/apiv1/cores/download/{id}'].get.responses)).toEqual(
       expect.arrayContaining(['206', '304', '404', '416']),
     );
-    const watch = doc.paths['/apiv1/cores/watch'].get;
+    const watch = doc.paths['/apiv1/cores/watch'].get as {
+      responses: Record<string, { content: object }>;
+      parameters: { name: string }[];
+    };
     expect(Object.keys(watch.responses['200'].content)).toEqual(['text/event-stream']);
-    expect(watch.parameters.map((p: { name: string }) => p.name)).toEqual(
+    expect(watch.parameters.map((p) => p.name)).toEqual(
       expect.arrayContaining(['initial', 'Last-Event-ID', 'namespace']),
     );
     expect(doc.components.schemas.CoreSummaryDto.properties).toHaveProperty('COREDUMP_SIGNAL_NAME');
