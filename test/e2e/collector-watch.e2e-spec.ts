@@ -109,6 +109,7 @@ describe('GET /apiv1/cores/watch on the collector (fixtures, real HTTP)', () => 
   });
 
   it('sends `: heartbeat` comments every KOREDUMP_WATCH_HEARTBEAT_S', async () => {
+    const opened = Date.now();
     const c = await watch('?comm=nothing-matches');
     await until('three heartbeats', () => c.comments.length >= 3, 10 * HEARTBEAT_MS + 2000);
     expect(c.comments.slice(0, 3).map((h) => h.text)).toEqual([
@@ -116,8 +117,8 @@ describe('GET /apiv1/cores/watch on the collector (fixtures, real HTTP)', () => 
       'heartbeat',
       'heartbeat',
     ]);
-    const gap = c.comments[2].at - c.comments[1].at;
-    expect(gap).toBeGreaterThanOrEqual(HEARTBEAT_MS / 2);
+    // Not sooner than the interval (a busy machine may only make them later).
+    expect(c.comments[2].at - opened).toBeGreaterThanOrEqual(3 * HEARTBEAT_MS - 50);
     expect(c.events).toEqual([]);
   });
 

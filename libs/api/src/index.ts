@@ -1,4 +1,4 @@
 /** The REST contract shared by the node-collector, the aggregator and koredumpctl. */
 export * from './core.dto.js';
 export * from './list-cores.query.js';
-export * from './watch-doc.js';
+export * from './watch.js';

@@ -4,6 +4,7 @@ import {
   Injectable,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { parseWatchEventId, WATCH_MAX_QUEUED_EVENTS, WATCH_RETRY_MS } from '@koredump/api';
 import { SseStream } from '@koredump/http';
 import type { ServerResponse } from 'node:http';
 
@@ -18,16 +19,6 @@ import { FORWARDED_LIST_PARAMS, type AggregatorWatchQueryDto } from './dto/list-
 const DIRECTORY_POLL_MS = 1000;
 /** Reconnection backoff towards a collector that dropped the stream. */
 const UPSTREAM_BACKOFF = { initial: 250, max: 30_000 };
-/** As the collector's: the client's reconnection delay and how far behind it may fall. */
-const RETRY_MS = 2000;
-const MAX_QUEUED_EVENTS = 1000;
-
-/** Same as the collector's: `Last-Event-ID` is a crash time in ms. */
-function parseEventId(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d{1,15}$/.test(value.trim())) return undefined;
-  return Number(value.trim());
-}
-
 /**
  * GET /apiv1/cores/watch on the aggregator: every collector's stream merged into one, each record
  * tagged with its node (as the list does). The collectors filter (with the caller's token, as for
@@ -77,13 +68,13 @@ export class CoresWatchService implements BeforeApplicationShutdown {
       const value = query[name];
       if (value !== undefined && value !== '') filters.set(name, value);
     }
-    const resumeFrom = parseEventId(lastEventId);
+    const resumeFrom = parseWatchEventId(lastEventId);
     const startId = String(resumeFrom ?? Date.now());
     let highWater = Number(startId);
     const stream = new SseStream(res, {
       heartbeatMs: this.config.watchHeartbeatMs,
-      maxQueuedFrames: MAX_QUEUED_EVENTS,
-      retryMs: RETRY_MS,
+      maxQueuedFrames: WATCH_MAX_QUEUED_EVENTS,
+      retryMs: WATCH_RETRY_MS,
       firstId: startId,
     });
     this.streams.add(stream);

@@ -3,7 +3,12 @@ import {
   Injectable,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import type { WatchCoresQueryDto } from '@koredump/api';
+import {
+  parseWatchEventId,
+  WATCH_MAX_QUEUED_EVENTS,
+  WATCH_RETRY_MS,
+  type WatchCoresQueryDto,
+} from '@koredump/api';
 import type { Caller } from '@koredump/auth';
 import { SseStream } from '@koredump/http';
 import type { ServerResponse } from 'node:http';
@@ -12,7 +17,6 @@ import { CollectorConfig } from '../collector.config.js';
 import { CoreCatalog, type IndexedCore } from './core-catalog.js';
 import { coreMatcher } from './core-filter.js';
 import { CoresService, type NamespaceView } from './cores.service.js';
-import { parseWatchEventId, WATCH_MAX_QUEUED_EVENTS, WATCH_RETRY_MS } from './watch-event-id.js';
 
 type WatchEventKind = 'added' | 'updated' | 'removed';
 
