@@ -53,6 +53,7 @@ describe('aggregator OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{node}/{id}',
       '/apiv1/cores/metadata/{node}/{id}',
+      '/apiv1/cores/watch',
       '/apiv1/crashgroups',
       '/apiv1/nodes',
       '/healthz',
@@ -63,6 +64,7 @@ describe('aggregator OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{node}/{id}',
       '/apiv1/cores/metadata/{node}/{id}',
+      '/apiv1/cores/watch',
       '/apiv1/crashgroups',
       '/apiv1/nodes',
     ]) {
@@ -79,6 +81,21 @@ describe('aggregator OpenAPI contract', () => {
       expect.arrayContaining(['206', '304', '416']),
     );
     expect(doc.paths['/healthz'].get.security).toBeUndefined();
+  });
+
+  it('accepts every watch parameter of the collector, with the same schema, plus node', () => {
+    const doc = JSON.parse(readFileSync(CHECKED_IN, 'utf8')) as Doc;
+    const collector = JSON.parse(readFileSync(COLLECTOR, 'utf8')) as Doc;
+    const params = (d: Doc) =>
+      Object.fromEntries(
+        (d.paths['/apiv1/cores/watch'].get.parameters ?? []).map((p) => [p.name, p]),
+      );
+    const ours = params(doc);
+    const theirs = params(collector);
+    for (const [name, p] of Object.entries(theirs)) expect(ours[name]).toEqual(p);
+    expect(Object.keys(ours).sort()).toEqual([...Object.keys(theirs), 'node'].sort());
+    const ok = doc.paths['/apiv1/cores/watch'].get.responses['200'] as { content: object };
+    expect(Object.keys(ok.content)).toEqual(['text/event-stream']);
   });
 
   it('accepts every list parameter of the collector, with the same schema, plus node and cursor', () => {

@@ -47,6 +47,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/cores/watch',
       '/apiv1/crashgroups',
       '/apiv1/node',
       '/healthz',
@@ -57,6 +58,7 @@ describe('node-collector OpenAPI contract', () => {
       '/apiv1/cores',
       '/apiv1/cores/download/{id}',
       '/apiv1/cores/metadata/{id}',
+      '/apiv1/cores/watch',
       '/apiv1/crashgroups',
     ]) {
       const op = doc.paths[path].get;
@@ -65,6 +67,14 @@ describe('node-collector OpenAPI contract', () => {
     }
     expect(Object.keys(doc.paths['/apiv1/cores/download/{id}'].get.responses)).toEqual(
       expect.arrayContaining(['206', '304', '404', '416']),
+    );
+    const watch = doc.paths['/apiv1/cores/watch'].get as {
+      responses: Record<string, { content: object }>;
+      parameters: { name: string }[];
+    };
+    expect(Object.keys(watch.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(watch.parameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['initial', 'Last-Event-ID', 'namespace']),
     );
     expect(doc.components.schemas.CoreSummaryDto.properties).toHaveProperty('COREDUMP_SIGNAL_NAME');
     const node = doc.paths['/apiv1/node'].get;

@@ -26,7 +26,7 @@ export async function startCollector(
     ...config,
   };
   const app = await createCollectorApp(full, ['error', 'fatal']);
-  const server = await listen(app, 0, '127.0.0.1');
+  const server = await listen(app, full.port, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() };
 }

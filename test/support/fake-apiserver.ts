@@ -99,6 +99,8 @@ export interface FakeApiServer {
   /** Adds an RBAC rule for a user name or a group (used by SubjectAccessReview and by requests
    * made with addToken() tokens). */
   grant(user: string | { group: string }, rule: RbacRule): void;
+  /** Removes every rule granted to this user name or group (a revoked RoleBinding). */
+  revoke(user: string | { group: string }): void;
   /** Replaces all pods (emits ADDED/MODIFIED/DELETED watch events accordingly). */
   setPods(pods: V1Pod[]): void;
   /** ADDED or MODIFIED event; bumps resourceVersion. */
@@ -945,6 +947,16 @@ class FakeApiServerImpl implements FakeApiServer {
 
   grant(user: string | { group: string }, rule: RbacRule): void {
     this.grants.push({ subject: typeof user === 'string' ? { user } : user, rule: clone(rule) });
+  }
+
+  revoke(user: string | { group: string }): void {
+    const matches = (g: Grant): boolean =>
+      typeof user === 'string'
+        ? 'user' in g.subject && g.subject.user === user
+        : 'group' in g.subject && g.subject.group === user.group;
+    for (let i = this.grants.length - 1; i >= 0; i--) {
+      if (matches(this.grants[i])) this.grants.splice(i, 1);
+    }
   }
 
   setPods(pods: V1Pod[]): void {

@@ -162,6 +162,7 @@ function upToDate(output: string): boolean {
   const sources = Math.max(
     newestMtime(join(ROOT, 'apps/koredumpctl/src')),
     newestMtime(join(ROOT, 'libs/journal/src')),
+    newestMtime(join(ROOT, 'libs/sse/src')),
     statSync(join(ROOT, 'scripts/build-cli.js')).mtimeMs,
     statSync(join(ROOT, 'package.json')).mtimeMs,
   );

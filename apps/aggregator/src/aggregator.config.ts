@@ -74,6 +74,10 @@ export abstract class AggregatorConfig {
   /** Validated for symmetry with the collector; the collectors enforce RBAC, not the aggregator. */
   abstract readonly authMode: 'rbac' | 'authenticated';
   abstract readonly tokenAudiences: readonly string[];
+  /** Heartbeat interval of /apiv1/cores/watch streams (KOREDUMP_WATCH_HEARTBEAT_S). */
+  abstract readonly watchHeartbeatMs: number;
+  /** Concurrent watch streams; more get 503 (KOREDUMP_WATCH_MAX_CLIENTS). */
+  abstract readonly watchMaxClients: number;
   abstract readonly authCacheTtlMs: number;
   abstract readonly logFormat: 'text' | 'json';
   /** A static list of collectors; undefined: discover the collector pods through the API. */

@@ -10,6 +10,7 @@ import { CollectorClient } from './collectors/collector-client.js';
 import { DownloadProxy } from './collectors/download-proxy.js';
 import { NodeHealthRegistry } from './collectors/node-health.js';
 import { CoresController } from './cores/cores.controller.js';
+import { CoresWatchService } from './cores/cores-watch.service.js';
 import { CoresService } from './cores/cores.service.js';
 import { CrashGroupsController } from './crashgroups/crash-groups.controller.js';
 import { CrashGroupsService } from './crashgroups/crash-groups.service.js';
@@ -81,6 +82,7 @@ export class AggregatorModule {
         DownloadProxy,
         CoresService,
         CrashGroupsService,
+        CoresWatchService,
         NodesService,
         {
           provide: APP_PIPE,

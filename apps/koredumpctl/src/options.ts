@@ -66,6 +66,11 @@ export const LIST_OPTIONS = {
   newest: { flags: '-1', description: 'only the newest core' },
   reverse: { flags: '-r, --reverse', description: 'newest first' },
   limit: { flags: '--limit <n>', description: 'at most this many cores (the newest)' },
+  follow: {
+    flags: '-f, --follow',
+    description:
+      'then keep printing new cores as they crash, until Ctrl-C (json: one object per line)',
+  },
 } satisfies Record<string, OptionSpec>;
 
 export const INFO_OPTIONS = {

@@ -15,6 +15,8 @@ describe('loadCollectorConfig', () => {
       logFormat: 'text',
       events: { enabled: true, windowMs: 600_000, lookbackMs: 3_600_000 },
       metricsEnabled: true,
+      watchHeartbeatMs: 15_000,
+      watchMaxClients: 1000,
     });
     expect(c.journalDir).toBeUndefined();
     expect(c.namespaceFilter).toBeUndefined();

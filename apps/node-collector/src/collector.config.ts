@@ -104,6 +104,10 @@ export abstract class CollectorConfig {
   /** TokenReview audiences; empty: the API server's default. */
   abstract readonly tokenAudiences: readonly string[];
   /** How long TokenReview/SubjectAccessReview answers are reused (denials: a sixth of it). */
+  /** Heartbeat interval of /apiv1/cores/watch streams (KOREDUMP_WATCH_HEARTBEAT_S). */
+  abstract readonly watchHeartbeatMs: number;
+  /** Concurrent watch streams; more get 503 (KOREDUMP_WATCH_MAX_CLIENTS). */
+  abstract readonly watchMaxClients: number;
   abstract readonly authCacheTtlMs: number;
   /** kubelet's pod log directory, a fallback for naming pods (when mounted). */
   abstract readonly podLogsDir: string;

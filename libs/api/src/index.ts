@@ -3,3 +3,4 @@ export * from './core.dto.js';
 export * from './list-cores.query.js';
 export * from './node-health.dto.js';
 export * from './crash.dto.js';
+export * from './watch.js';

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsInt,
@@ -86,4 +86,19 @@ export class DownloadQueryDto {
   @IsOptional()
   @Matches(/^(true|false)$/, { message: 'decompress must be true or false' })
   decompress?: 'true' | 'false';
+}
+
+/**
+ * Query of GET /apiv1/cores/watch: the list's filters (no limit) and whether to start with the
+ * current matching cores. Unknown parameters are rejected with 400.
+ */
+export class WatchCoresQueryDto extends OmitType(ListCoresQueryDto, ['limit'] as const) {
+  @ApiPropertyOptional({
+    description:
+      'Start with every current matching core as an `added` event (oldest first), then the live events',
+    enum: ['true', 'false'],
+  })
+  @IsOptional()
+  @Matches(/^(true|false)$/, { message: 'initial must be true or false' })
+  initial?: 'true' | 'false';
 }

@@ -38,6 +38,14 @@ export class Caller {
     return new Caller(user, (access) => reviewer.allowed(user, access));
   }
 
+  /**
+   * The same caller with no memoised decisions: a long-lived request (a watch stream) asks again
+   * after the review cache's TTL, so a revoked right takes effect.
+   */
+  fresh(): Caller {
+    return new Caller(this.user, this.decide);
+  }
+
   /** True when every check passes (no RBAC to ask). */
   get unrestricted(): boolean {
     return !this.decide;

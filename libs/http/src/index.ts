@@ -6,3 +6,4 @@ export * from './openapi.js';
 export * from './public.decorator.js';
 export * from './server-env.js';
 export * from './metrics/index.js';
+export * from './sse-stream.js';

@@ -69,6 +69,22 @@ export class ServerEnv {
   @Max(3600)
   KOREDUMP_AUTH_CACHE_TTL_S = 60;
 
+  /** Seconds between `: heartbeat` comments on /apiv1/cores/watch streams. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  KOREDUMP_WATCH_HEARTBEAT_S = 15;
+
+  /** Concurrent /apiv1/cores/watch streams; more are refused with 503. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  KOREDUMP_WATCH_MAX_CLIENTS = 1000;
+
   @IsOptional()
   @lowerCase
   @IsIn(['text', 'json'])
@@ -86,6 +102,10 @@ export interface ServerSettings {
   logFormat: 'text' | 'json';
   /** KOREDUMP_METRICS (default 1): serve GET /metrics and time requests. */
   metricsEnabled: boolean;
+  /** Heartbeat interval of watch streams. */
+  watchHeartbeatMs: number;
+  /** Concurrent watch streams allowed. */
+  watchMaxClients: number;
 }
 
 /**
@@ -125,5 +145,7 @@ export function serverSettings(parsed: ServerEnv): ServerSettings {
     authCacheTtlMs: parsed.KOREDUMP_AUTH_CACHE_TTL_S * 1000,
     logFormat: parsed.KOREDUMP_LOG_FORMAT,
     metricsEnabled: flagValue(parsed.KOREDUMP_METRICS, true),
+    watchHeartbeatMs: parsed.KOREDUMP_WATCH_HEARTBEAT_S * 1000,
+    watchMaxClients: parsed.KOREDUMP_WATCH_MAX_CLIENTS,
   };
 }

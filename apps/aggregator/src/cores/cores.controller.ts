@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -20,7 +20,7 @@ import { ApiErrorDto } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 // The records are the collector's, passed through unchanged.
-import { CoreRecordDto, CoreSummaryDto } from '@koredump/api';
+import { CoreRecordDto, CoreSummaryDto, WATCH_STREAM_DOC } from '@koredump/api';
 import { AggregatorConfig } from '../aggregator.config.js';
 import {
   CollectorCallError,
@@ -30,7 +30,12 @@ import {
 import { DownloadProxy } from '../collectors/download-proxy.js';
 import { callerSignal, callerToken } from '../request-context.js';
 import { checkCoreId, CoresService, listBody } from './cores.service.js';
-import { AggregatorListQueryDto, DownloadQueryDto } from './dto/list-cores.query.js';
+import { CoresWatchService } from './cores-watch.service.js';
+import {
+  AggregatorListQueryDto,
+  AggregatorWatchQueryDto,
+  DownloadQueryDto,
+} from './dto/list-cores.query.js';
 import { leftOutWarning } from './warning.js';
 
 const NODE_PARAM = {
@@ -73,6 +78,7 @@ export class CoresController {
     private readonly cores: CoresService,
     private readonly proxy: DownloadProxy,
     private readonly config: AggregatorConfig,
+    private readonly watcher: CoresWatchService,
   ) {}
 
   @Get()
@@ -124,6 +130,37 @@ export class CoresController {
       type: 'application/json; charset=utf-8',
       length: body.length,
     });
+  }
+
+  @Get('watch')
+  @ApiOperation({
+    summary: "Live changes of every node's cores (Server-Sent Events), merged",
+    description: `Every collector's stream, merged; each record has its \`node\` as in the list. The collectors apply the filters and the caller's RBAC view (the caller's token is passed on as for the list); collectors that appear later are watched too, and one that drops is reconnected with backoff (resuming with its last event id). Event ids are crash times across nodes, so a resume assumes the nodes' clocks agree.\n\n${WATCH_STREAM_DOC}`,
+  })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description:
+      'Resume: the id of the last event received; every current matching core that crashed at or after it is sent first, as `added`',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'The event stream (never ends on its own)',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorDto,
+    description:
+      'Too many watch streams open (KOREDUMP_WATCH_MAX_CLIENTS; Retry-After), the index or the collector discovery not ready yet, or a token check impossible',
+  })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'Unknown node in `node`' })
+  watch(
+    @Query() query: AggregatorWatchQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): void {
+    this.watcher.open(query, callerToken(req, this.config), lastEventId, res);
   }
 
   @Get('metadata/:node/:id')

@@ -258,7 +258,8 @@ export class CoresService {
     return this.directory.all();
   }
 
-  private checkSynced(): void {
+  /** 503 until the collectors have been discovered. */
+  checkSynced(): void {
     if (!this.directory.status().synced) {
       throw new ServiceUnavailableException(
         'the collectors are not discovered yet (the collector pod list has not been read); try again shortly',

@@ -20,6 +20,8 @@ export interface RequestOptions {
   headers?: OutgoingHttpHeaders;
   /** Socket idle timeout; JSON calls fail after this long without data. */
   idleTimeoutMs?: number;
+  /** Aborts the request (and its response). */
+  signal?: AbortSignal;
 }
 
 export interface CoreList {
@@ -29,6 +31,9 @@ export interface CoreList {
 }
 
 const JSON_IDLE_TIMEOUT_MS = 30_000;
+/** A watch stream is given up (and opened again) after this long without a byte: the servers
+ * send a heartbeat every 15 s by default. */
+export const WATCH_IDLE_TIMEOUT_MS = 90_000;
 /** Downloads only fail when no byte arrives for this long (a slow link is fine). */
 export const DOWNLOAD_IDLE_TIMEOUT_MS = 120_000;
 
@@ -54,6 +59,7 @@ export class ApiClient {
     return new Promise((resolve, reject) => {
       const req = request(url, {
         method,
+        signal: opts.signal,
         ...this.endpoint.tls,
         headers: {
           'User-Agent': USER_AGENT,
@@ -156,6 +162,23 @@ export class ApiClient {
         !!g && typeof g === 'object' && typeof (g as CrashGroupRecord).signature === 'string',
     );
     return { groups, warnings: warningText(res.headers.warning) };
+  }
+
+  /** `GET /apiv1/cores/watch`: the raw event stream response (any status). */
+  watchCores(
+    query: Record<string, string>,
+    lastEventId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<IncomingMessage> {
+    return this.send('/apiv1/cores/watch', {
+      query,
+      headers: {
+        Accept: 'text/event-stream',
+        ...(lastEventId !== undefined ? { 'Last-Event-ID': lastEventId } : {}),
+      },
+      idleTimeoutMs: WATCH_IDLE_TIMEOUT_MS,
+      signal,
+    });
   }
 
   /** `GET /apiv1/cores/metadata/:node/:id`: the full record. */

@@ -11,6 +11,7 @@ import {
   buildFilter,
   serverQuery,
   selectCores,
+  type CoreFilter,
   type CoreQuery,
   type Selection,
 } from '../query/match.js';
@@ -158,7 +159,7 @@ export abstract class QueryCommand<O extends QueryOptions = QueryOptions> extend
     matches: string[],
     opts: O,
     selection: Selection = {},
-  ): Promise<{ api: ApiClient; cores: CoreRecord[] }> {
+  ): Promise<{ api: ApiClient; cores: CoreRecord[]; filter: CoreFilter; listed: CoreRecord[] }> {
     const q: CoreQuery = { ...opts, matches };
     let filter;
     try {
@@ -169,6 +170,6 @@ export abstract class QueryCommand<O extends QueryOptions = QueryOptions> extend
     const api = await this.ctx.api(opts);
     const { cores, warnings } = await api.listCores(serverQuery(filter));
     for (const w of warnings) this.ctx.warn(`partial result: ${w}`);
-    return { api, cores: selectCores(cores, filter, selection) };
+    return { api, cores: selectCores(cores, filter, selection), filter, listed: cores };
   }
 }

@@ -3,7 +3,10 @@ import { stringify } from 'yaml';
 
 import type { CoreRecord } from '../core-record.js';
 import { UsageError } from '../errors.js';
-import { formatHuman } from '../format/human.js';
+import { followCores } from '../api/follow.js';
+import { formatHuman, formatHumanBlock } from '../format/human.js';
+import type { Style } from '../format/style.js';
+import { selectCores, serverQuery } from '../query/match.js';
 import { formatTable, TABLE_COLUMNS, WIDE_COLUMNS } from '../format/table.js';
 import { LIST_OPTIONS, OUTPUT_FORMATS, type OutputFormat } from '../options.js';
 import { QueryCommand, type QueryOptions } from './base.command.js';
@@ -13,6 +16,7 @@ export interface ListOptions extends QueryOptions {
   newest?: boolean;
   reverse?: boolean;
   limit?: number;
+  follow?: boolean;
 }
 
 /** `-o` value check shared by list and info. */
@@ -28,6 +32,21 @@ export function formatData(data: unknown, format: 'json' | 'yaml'): string {
   return format === 'json'
     ? `${JSON.stringify(data, null, 2)}\n`
     : stringify(data, { lineWidth: 0 });
+}
+
+/** How far back `--follow` asks the server to resend cores, before the list was fetched. */
+const FOLLOW_OVERLAP_MS = 60_000;
+
+/**
+ * One followed core in the list's format: a human block, a table row (no header: columns are
+ * sized for this row), one compact JSON object per line (NDJSON), or one YAML document.
+ */
+export function followLine(core: CoreRecord, format: OutputFormat, style: Style): string {
+  if (format === 'json') return `${JSON.stringify(core)}\n`;
+  if (format === 'yaml') return `---\n${stringify(core, { lineWidth: 0 })}`;
+  if (format === 'human') return `${formatHumanBlock(core, style)}\n`;
+  const table = formatTable([core], format === 'table' ? TABLE_COLUMNS : WIDE_COLUMNS);
+  return `${table.split('\n').slice(1).join('\n')}`;
 }
 
 export const MATCH_HELP =
@@ -62,14 +81,49 @@ export class ListCommand extends QueryCommand<ListOptions> {
     return Number(v);
   }
 
+  @Option({ ...LIST_OPTIONS.follow, name: 'follow' })
+  parseFollow(): boolean {
+    return true;
+  }
+
   protected async execute(matches: string[], opts: ListOptions): Promise<void> {
     const format = opts.output ?? 'human';
-    const { cores } = await this.selectCores(matches, opts, {
+    // Following starts a minute before the list was asked for: nothing falls between the two
+    // (what comes twice is shown once).
+    const resumeFrom = this.ctx.environment.now().getTime() - FOLLOW_OVERLAP_MS;
+    const { api, cores, filter, listed } = await this.selectCores(matches, opts, {
       newest: opts.newest,
       limit: opts.limit,
       reverse: opts.reverse,
     });
-    this.print(cores, format, opts.newest === true);
+    if (!opts.follow || format === 'yaml' || format === 'json' || cores.length > 0) {
+      this.print(cores, format, opts.newest === true);
+    }
+    if (!opts.follow) return;
+    const out = this.ctx.out;
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      await followCores(api, {
+        query: serverQuery(filter),
+        resumeFrom,
+        // Everything the server listed (shown or not, e.g. beyond --limit) is not new.
+        seen: listed,
+        signal: controller.signal,
+        log: this.ctx.log,
+        warn: (msg) => this.ctx.warn(msg),
+        onCore: (core) => {
+          if (selectCores([core], filter).length === 0) return false;
+          out.stdout(followLine(core, format, out.style));
+          return true;
+        },
+      });
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
   }
 
   private print(cores: CoreRecord[], format: OutputFormat, single: boolean): void {

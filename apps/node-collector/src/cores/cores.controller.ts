@@ -1,8 +1,9 @@
-import { Controller, Get, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiForbiddenResponse,
+  ApiHeader,
   ApiServiceUnavailableResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -18,9 +19,15 @@ import { ApiErrorDto } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { CoreCatalog } from './core-catalog.js';
+import { CoresWatchService } from './cores-watch.service.js';
 import { CoresService } from './cores.service.js';
 import { CoreRecordDto, CoreSummaryDto } from '@koredump/api';
-import { DownloadQueryDto, ListCoresQueryDto } from '@koredump/api';
+import {
+  DownloadQueryDto,
+  ListCoresQueryDto,
+  WATCH_STREAM_DOC,
+  WatchCoresQueryDto,
+} from '@koredump/api';
 import { sendCore } from './send-core.js';
 import { CollectorMetrics } from '../metrics/collector-metrics.js';
 
@@ -48,6 +55,7 @@ export class CoresController {
     private readonly cores: CoresService,
     private readonly catalog: CoreCatalog,
     private readonly metrics: CollectorMetrics,
+    private readonly watcher: CoresWatchService,
   ) {}
 
   @Get()
@@ -63,6 +71,36 @@ export class CoresController {
       type: 'application/json; charset=utf-8',
       length: body.length,
     });
+  }
+
+  @Get('watch')
+  @ApiOperation({
+    summary: "Live changes of this node's cores (Server-Sent Events)",
+    description: WATCH_STREAM_DOC,
+  })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description:
+      'Resume: the id of the last event received; every current matching core that crashed at or after it is sent first, as `added`',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'The event stream (never ends on its own)',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorDto,
+    description:
+      'Too many watch streams open (KOREDUMP_WATCH_MAX_CLIENTS; Retry-After), the index or the collector discovery not ready yet, or a token check impossible',
+  })
+  watch(
+    @Query() query: WatchCoresQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() res: Response,
+    @CurrentCaller() caller: Caller,
+  ): void {
+    this.watcher.open(query, caller, lastEventId, res);
   }
 
   @Get('metadata/:id')

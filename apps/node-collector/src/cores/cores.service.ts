@@ -7,6 +7,9 @@ import { coreMatcher } from './core-filter.js';
 import type { CoreRecord } from './core-record.js';
 import type { ListCoresQueryDto } from '@koredump/api';
 
+/** What a caller sees of one namespace's cores: undefined = nothing. */
+export type NamespaceView = 'full' | 'redacted' | undefined;
+
 /** Query logic over the catalog: filters, limits, id validation. */
 @Injectable()
 export class CoresService {
@@ -20,7 +23,7 @@ export class CoresService {
     const matches = coreMatcher(query);
     const filtered = matches !== undefined || query.limit !== undefined;
     // Per namespace: undefined = may not list; otherwise whether sensitive fields are shown.
-    const views = new Map<string | undefined, 'full' | 'redacted' | undefined>();
+    const views = new Map<string | undefined, NamespaceView>();
     const viewOf = async (ns: string | undefined) => {
       if (!views.has(ns)) views.set(ns, await decideOrUnavailable(this.viewFor(caller, ns)));
       return views.get(ns);
@@ -64,10 +67,11 @@ export class CoresService {
     return record;
   }
 
-  private async viewFor(
-    caller: Caller,
-    ns: string | undefined,
-  ): Promise<'full' | 'redacted' | undefined> {
+  /**
+   * What the caller sees of the cores in one namespace: undefined = may not list them; otherwise
+   * whether sensitive fields are shown. The list and the watch stream both decide with this.
+   */
+  async viewFor(caller: Caller, ns: string | undefined): Promise<NamespaceView> {
     if (!(await caller.may('list', ns))) return undefined;
     return (await caller.may('sensitive', ns)) ? 'full' : 'redacted';
   }

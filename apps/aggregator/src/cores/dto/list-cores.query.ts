@@ -3,7 +3,7 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 // The collector's API contract: the aggregator accepts exactly the collector's list parameters
 // (same names, same validation) and passes records through unchanged.
-import { ListCoresQueryDto } from '@koredump/api';
+import { ListCoresQueryDto, WatchCoresQueryDto } from '@koredump/api';
 import { MAX_CURSOR_LENGTH } from '../list-order.js';
 
 /** The collector's list parameters the aggregator passes on (limit is worked out per page). */
@@ -43,3 +43,15 @@ export class AggregatorListQueryDto extends ListCoresQueryDto {
 }
 
 export { DownloadQueryDto } from '@koredump/api';
+
+/** Query of the aggregator's GET /apiv1/cores/watch: the collector's watch parameters plus `node`. */
+export class AggregatorWatchQueryDto extends WatchCoresQueryDto {
+  @ApiPropertyOptional({
+    description: 'Only the cores of this node (a node name as in /apiv1/nodes)',
+    example: 'worker-1',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(253)
+  node?: string;
+}
