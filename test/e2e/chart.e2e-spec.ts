@@ -985,6 +985,25 @@ describe('chart values', () => {
     ).rejects.toThrow(/prometheusRule.enabled needs metrics.enabled/);
   }, 30_000);
 
+  it('watch.* reaches both apps as KOREDUMP_WATCH_HEARTBEAT_S and KOREDUMP_WATCH_MAX_CLIENTS', async () => {
+    for (const app of [collectorContainer, aggregatorContainer]) {
+      expect(env(app(objectsOf('default')))).toMatchObject({
+        KOREDUMP_WATCH_HEARTBEAT_S: '15',
+        KOREDUMP_WATCH_MAX_CLIENTS: '1000',
+      });
+    }
+    const tuned = await renderChart({ values: { watch: { heartbeatSeconds: 5, maxClients: 50 } } });
+    for (const app of [collectorContainer, aggregatorContainer]) {
+      expect(env(app(tuned))).toMatchObject({
+        KOREDUMP_WATCH_HEARTBEAT_S: '5',
+        KOREDUMP_WATCH_MAX_CLIENTS: '50',
+      });
+    }
+    await expect(renderChart({ values: { watch: { heartbeatSeconds: 0 } } })).rejects.toThrow(
+      /heartbeatSeconds/,
+    );
+  }, 30_000);
+
   it('NOTES.txt names the Service, the user roles and warns about auth.mode=authenticated', async () => {
     const [notes, authenticated] = await Promise.all([
       renderNotes(),

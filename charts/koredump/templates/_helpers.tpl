@@ -125,6 +125,10 @@ Environment shared by both apps.
   value: {{ .Values.logFormat | quote }}
 - name: KOREDUMP_METRICS
   value: {{ ternary "1" "0" .Values.metrics.enabled | quote }}
+- name: KOREDUMP_WATCH_HEARTBEAT_S
+  value: {{ .Values.watch.heartbeatSeconds | quote }}
+- name: KOREDUMP_WATCH_MAX_CLIENTS
+  value: {{ .Values.watch.maxClients | quote }}
 {{- end -}}
 
 {{/*

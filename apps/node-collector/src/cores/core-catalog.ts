@@ -64,7 +64,10 @@ export interface IndexedCore {
  * come with 'ready', not as 'added'.
  * - 'ready': the initial index is built (every core present at start, announced quietly).
  * - 'added': a core new since start, once its record is settled (journal entry or xattrs read), so
- *   listeners see its signal and pod, not just the file name. Emitted once per core id.
+ *   listeners see its signal, comm and pid, not just the file name. Emitted once per core id. The
+ *   xattrs carry no cgroup: when the file comes first (the usual order), the pod and namespace
+ *   arrive ~0.1–0.5 s later with the journal entry, as 'updated'. Listeners that need the pod
+ *   (events, the new-cores counter) wait for it; the watch stream sends both.
  * - 'updated': an announced core's record changed (late journal entry, re-attribution).
  * - 'removed': an announced core's file is gone.
  * Every core is emitted whatever the namespace filter; listeners check `catalog.visible()`.
