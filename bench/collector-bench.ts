@@ -806,13 +806,21 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** The collector's CPU ms per GET of `path`, over `count` keep-alive requests after a warm-up. */
-async function cpuPerRequest(s: Started, path: string, count: number): Promise<number> {
+/**
+ * A collector's CPU ms per GET of `path` (at `base`, process `pid`), over `count` keep-alive
+ * requests after a warm-up. CPU time rather than latency: it hardly depends on what else the
+ * machine runs.
+ */
+async function cpuPerRequest(
+  base: string,
+  pid: number,
+  path: string,
+  count: number,
+): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const url = `${s.c.url}${path}`;
+    const url = `${base}${path}`;
     for (let i = 0; i < 20; i++) await httpGet(url, agent);
-    const pid = s.c.child.pid!;
     const before = cpuMs(pid);
     for (let i = 0; i < count; i++) {
       const r = await httpGet(url, agent);
@@ -841,9 +849,11 @@ async function rowMetricsCost(work: string): Promise<void> {
         const s = await startCollector({ ...env, KOREDUMP_METRICS: metrics });
         try {
           (metrics === '1' ? on : off).push(
-            await cpuPerRequest(s, '/apiv1/cores', METRICS_COST_REQUESTS),
+            await cpuPerRequest(s.c.url, s.c.child.pid!, '/apiv1/cores', METRICS_COST_REQUESTS),
           );
-          if (metrics === '1') scrape.push(await cpuPerRequest(s, '/metrics', 100));
+          if (metrics === '1') {
+            scrape.push(await cpuPerRequest(s.c.url, s.c.child.pid!, '/metrics', 100));
+          }
         } finally {
           await s.stop();
         }
@@ -1384,6 +1394,7 @@ const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? '885c309';
 const COST_CORES = 10_000;
 const COST_ROUNDS = 6;
 const COST_SECONDS = 3;
+const COST_CPU_REQUESTS = 200;
 
 /** Builds BASELINE_REF in a detached worktree under `work` (node_modules hard-linked); its dist. */
 async function buildBaseline(work: string): Promise<string> {
@@ -1435,7 +1446,9 @@ async function rowInsightCost(work: string): Promise<void> {
       const results = {
         c1: { cur: [] as number[], base: [] as number[] },
         c10: { cur: [] as number[], base: [] as number[] },
+        cpu: { cur: [] as number[], base: [] as number[] },
       };
+      const pids = { cur: current.c.child.pid!, base: base.child.pid! };
       for (let round = 0; round < COST_ROUNDS; round++) {
         checkAborted();
         // Alternate who goes first: the machine's background load drifts.
@@ -1452,22 +1465,47 @@ async function rowInsightCost(work: string): Promise<void> {
         for (const [who, url] of order as [keyof typeof results.c1, string][]) {
           results.c1[who].push((await wrk(`${url}/apiv1/cores`, 1, COST_SECONDS)).p50);
           results.c10[who].push((await wrk(`${url}/apiv1/cores`, CONCURRENCY, COST_SECONDS)).p50);
+          results.cpu[who].push(
+            await cpuPerRequest(url, pids[who], '/apiv1/cores', COST_CPU_REQUESTS),
+          );
         }
       }
       note(`row 9: /metrics scraped ${scrapes} times meanwhile (last status ${scrapeStatus})`);
-      for (const [mode, r] of [
-        ['wrk -c1', results.c1],
-        [`wrk -c${CONCURRENCY}`, results.c10],
+      const sizes = await Promise.all(
+        [current.c.url, base.url].map(async (url) => {
+          const r = await httpGet(`${url}/apiv1/cores`, agent);
+          return r.bytes;
+        }),
+      );
+      note(
+        `row 9: response ${(sizes[0] / MiB).toFixed(2)} MiB vs baseline ${(sizes[1] / MiB).toFixed(2)} MiB (${pctOf(sizes[0] - sizes[1], sizes[1])} more: the signature field)`,
+      );
+      for (const [mode, r, what] of [
+        [
+          'wrk -c1',
+          results.c1,
+          `median p50 of ${COST_ROUNDS} interleaved ${COST_SECONDS} s rounds`,
+        ],
+        [
+          `wrk -c${CONCURRENCY}`,
+          results.c10,
+          `median p50 of ${COST_ROUNDS} interleaved ${COST_SECONDS} s rounds`,
+        ],
+        [
+          'collector CPU per request',
+          results.cpu,
+          `median of ${COST_ROUNDS} interleaved rounds of ${COST_CPU_REQUESTS} requests`,
+        ],
       ] as const) {
         const cur = median(r.cur);
         const was = median(r.base);
         const delta = (100 * (cur - was)) / was;
         note(
-          `row 9 ${mode} p50 per round: this ${r.cur.map(ms).join(', ')} ms; baseline ${r.base.map(ms).join(', ')} ms`,
+          `row 9 ${mode} per round: this ${r.cur.map(ms).join(', ')} ms; baseline ${r.base.map(ms).join(', ')} ms`,
         );
         addRow(
           '9',
-          metric(`${mode}, median p50 of ${COST_ROUNDS} interleaved ${COST_SECONDS} s rounds`),
+          metric(`${mode}, ${what}`),
           `${ms(cur)} ms vs ${ms(was)} ms (${delta >= 0 ? '+' : ''}${delta.toFixed(1)} %)`,
           '< 5 % slower',
           delta < 5 ? 'PASS' : 'FAIL',
