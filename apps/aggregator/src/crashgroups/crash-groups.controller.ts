@@ -18,9 +18,7 @@ import { ApiErrorDto } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { AggregatorConfig } from '../aggregator.config.js';
-import { forwardedHeaders } from '../collectors/collector-failure.js';
-import { leftOutWarning } from '../cores/warning.js';
-import { callerSignal, callerToken } from '../request-context.js';
+import { answerFromCollectors, callerContext } from '../request-context.js';
 import { AggregatorCrashGroupsQueryDto } from './crash-groups.query.js';
 import { CrashGroupsService } from './crash-groups.service.js';
 
@@ -70,17 +68,10 @@ export class CrashGroupsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CrashGroup[]> {
-    try {
-      const result = await this.groups.groups(query, {
-        token: callerToken(req, this.config),
-        signal: callerSignal(res),
-      });
-      const warning = leftOutWarning(result.leftOut);
-      if (warning) res.setHeader('Warning', warning);
-      return result.groups;
-    } catch (err) {
-      for (const [name, value] of Object.entries(forwardedHeaders(err))) res.setHeader(name, value);
-      throw err;
-    }
+    const result = await answerFromCollectors(
+      res,
+      this.groups.groups(query, callerContext(req, res, this.config)),
+    );
+    return result.groups;
   }
 }

@@ -3,7 +3,6 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiForbiddenResponse,
-  ApiHeader,
   ApiServiceUnavailableResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -23,6 +22,7 @@ import { CoresWatchService } from './cores-watch.service.js';
 import { CoresService } from './cores.service.js';
 import { CoreRecordDto, CoreSummaryDto } from '@koredump/api';
 import {
+  ApiWatchStream,
   DownloadQueryDto,
   ListCoresQueryDto,
   WATCH_STREAM_DOC,
@@ -78,22 +78,7 @@ export class CoresController {
     summary: "Live changes of this node's cores (Server-Sent Events)",
     description: WATCH_STREAM_DOC,
   })
-  @ApiHeader({
-    name: 'Last-Event-ID',
-    required: false,
-    description:
-      'Resume: the id of the last event received; every current matching core that crashed at or after it is sent first, as `added`',
-  })
-  @ApiResponse({
-    status: 200,
-    description: 'The event stream (never ends on its own)',
-    content: { 'text/event-stream': { schema: { type: 'string' } } },
-  })
-  @ApiServiceUnavailableResponse({
-    type: ApiErrorDto,
-    description:
-      'Too many watch streams open (KOREDUMP_WATCH_MAX_CLIENTS; Retry-After), the index or the collector discovery not ready yet, or a token check impossible',
-  })
+  @ApiWatchStream()
   watch(
     @Query() query: WatchCoresQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
