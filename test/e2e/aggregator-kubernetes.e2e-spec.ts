@@ -24,6 +24,7 @@ import {
 import { freePort, spawnBuiltCollector, type SpawnedCollector } from '../support/collector.js';
 import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
+import { until } from '../support/exec.js';
 
 const BOOT = 'fedcba9876543210fedcba9876543210';
 const POD_UID = '11111111-2222-3333-4444-555555555555';
@@ -107,14 +108,6 @@ describe('aggregator with the Kubernetes API: pod discovery and end-to-end RBAC'
         r.headers.authorization === `Bearer ${by}` &&
         (r.body as { spec?: { token?: string } } | undefined)?.spec?.token === token,
     ).length;
-
-  async function until(what: string, fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   beforeAll(async () => {
     api = await startFakeApiServer({ bookmarkIntervalMs: 500 });

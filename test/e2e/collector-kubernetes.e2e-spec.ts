@@ -13,6 +13,7 @@ import { startCoredumpHost, type CoredumpHost } from '../support/coredump-host.j
 import { buildCrasher, crash } from '../support/crasher.js';
 import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../support/fixtures.js';
+import { until } from '../support/exec.js';
 
 const NODE = 'node-k8s';
 const BOOT = '0123456789abcdef0123456789abcdef';
@@ -90,14 +91,6 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
     const found = (await list('admin-token')).body.find((c) => c.id === ids[name]);
     if (!found) throw new Error(`${name} not listed`);
     return found;
-  }
-
-  async function until(what: string, fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
   }
 
   beforeAll(async () => {

@@ -8,24 +8,13 @@ import { startCollector, type RunningCollector } from '../support/collector.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
 import { openSse, type SseConnection } from '../support/sse-client.js';
+import { until } from '../support/exec.js';
 
 const NODE = 'node-rbac';
 const BOOT = 'abcdefabcdefabcdefabcdefabcdef00';
 const POD_UID = '00000007-aaaa-4bbb-8ccc-000000000007';
 const CID = 'd'.repeat(64);
 const AUTH_TTL_S = 1;
-
-async function until(
-  what: string,
-  fn: () => boolean | Promise<boolean>,
-  ms = 10_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * The watch stream's RBAC view against the fake apiserver (real client, real TokenReview and
