@@ -22,7 +22,13 @@ import {
   type SpawnedAggregator,
 } from '../support/aggregator.js';
 import { freePort, spawnBuiltCollector, type SpawnedCollector } from '../support/collector.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addAggregatorServiceAccount,
+  addClusterAdmin,
+  makePod,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
 import { until } from '../support/exec.js';
 
@@ -116,11 +122,8 @@ describe('aggregator with the Kubernetes API: pod discovery and end-to-end RBAC'
       username: 'alice',
       groups: ['team-a-devs', 'system:authenticated'],
     });
-    api.addToken('admin-token', { username: 'admin', groups: ['system:masters'] });
-    api.addToken(AGGREGATOR_TOKEN, {
-      username: 'system:serviceaccount:koredump:koredump-aggregator',
-      groups: ['system:serviceaccounts'],
-    });
+    addClusterAdmin(api, 'admin-token');
+    addAggregatorServiceAccount(api, AGGREGATOR_TOKEN);
     api.grant(
       { group: 'team-a-devs' },
       {
@@ -130,22 +133,6 @@ describe('aggregator with the Kubernetes API: pod discovery and end-to-end RBAC'
         namespaces: ['team-a'],
       },
     );
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
-    );
-    // What the chart gives the aggregator: review tokens, watch the collector pods.
-    api.grant('system:serviceaccount:koredump:koredump-aggregator', {
-      verbs: ['create'],
-      apiGroups: ['authentication.k8s.io'],
-      resources: ['tokenreviews'],
-    });
-    api.grant('system:serviceaccount:koredump:koredump-aggregator', {
-      verbs: ['get', 'list', 'watch'],
-      apiGroups: [''],
-      resources: ['pods'],
-      namespaces: ['koredump'],
-    });
     // Alice reaches the aggregator through the API server's service proxy.
     api.grant('alice', {
       verbs: ['get'],

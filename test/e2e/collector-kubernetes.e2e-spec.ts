@@ -11,7 +11,12 @@ import {
 } from '../support/collector.js';
 import { startCoredumpHost, type CoredumpHost } from '../support/coredump-host.js';
 import { buildCrasher, crash } from '../support/crasher.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addClusterAdmin,
+  makePod,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../support/fixtures.js';
 import { until } from '../support/exec.js';
 
@@ -106,7 +111,7 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
       groups: ['team-a-devs', 'system:authenticated'],
     });
     api.addToken('bob-token', { username: 'bob', groups: ['system:authenticated'] });
-    api.addToken('admin-token', { username: 'admin', groups: ['system:masters'] });
+    addClusterAdmin(api, 'admin-token');
     api.addToken('carol-token', { username: 'carol', groups: ['team-a-devs'] });
     api.addToken('old-token', { username: 'old', groups: [] }, { expired: true });
     api.grant(
@@ -124,10 +129,6 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
       resources: ['coredumps'],
       namespaces: ['team-a'],
     });
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
-    );
 
     api.setPods([
       makePod({

@@ -14,7 +14,12 @@ import { basename, join } from 'node:path';
 import { startCollector, type RunningCollector } from '../support/collector.js';
 import { CORE_DIR, startCoredumpHost, type CoredumpHost } from '../support/coredump-host.js';
 import { buildCrasher, crash, type CrashResult } from '../support/crasher.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addClusterAdmin,
+  makePod,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { scrapeMetrics, type Scrape } from '../support/prometheus.js';
 import { until } from '../support/exec.js';
 
@@ -42,11 +47,7 @@ describe('collector /metrics (real crashes, auth on)', () => {
     work = await mkdtemp(join(tmpdir(), 'koredump-metrics-'));
     crasher = await buildCrasher(work);
     api = await startFakeApiServer({ bookmarkIntervalMs: 500 });
-    api.addToken(ADMIN, { username: 'admin', groups: ['system:masters'] });
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
-    );
+    addClusterAdmin(api, ADMIN);
     api.setPods([
       makePod({
         namespace: NAMESPACE,

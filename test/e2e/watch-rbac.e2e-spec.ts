@@ -5,7 +5,11 @@ import { join } from 'node:path';
 
 import { spawnBuiltAggregator, type SpawnedAggregator } from '../support/aggregator.js';
 import { startCollector, type RunningCollector } from '../support/collector.js';
-import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addClusterAdmin,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
 import { openSse, type SseConnection } from '../support/sse-client.js';
 import { until } from '../support/exec.js';
@@ -69,7 +73,7 @@ describe('watch streams and RBAC (fake apiserver)', () => {
     await mkdir(coreDir);
     await mkdir(journalDir);
     api.addToken('alice-token', { username: 'alice', groups: ['team-a-devs'] });
-    api.addToken('admin-token', { username: 'admin', groups: ['system:masters'] });
+    addClusterAdmin(api, 'admin-token');
     api.grant(
       { group: 'team-a-devs' },
       {
@@ -78,10 +82,6 @@ describe('watch streams and RBAC (fake apiserver)', () => {
         resources: ['coredumps'],
         namespaces: ['team-a'],
       },
-    );
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
     );
     const kubeconfig = join(work, 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
