@@ -2,7 +2,6 @@ import { Controller, Get, Headers, Param, Query, Req, Res, StreamableFile } from
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiForbiddenResponse,
   ApiGatewayTimeoutResponse,
   ApiHeader,
@@ -12,11 +11,9 @@ import {
   ApiParam,
   ApiProduces,
   ApiResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiErrorDto, ApiTokenAuth } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 // The records are the collector's, passed through unchanged.
@@ -50,14 +47,10 @@ const CORE_ID_PARAM = {
 };
 
 @ApiTags('cores')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiTokenAuth(
+  'Discovery not synced yet, the collector pod not ready, or a token/permission check impossible (Kubernetes API unavailable)',
+)
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description:
-    'Discovery not synced yet, the collector pod not ready, or a token/permission check impossible (Kubernetes API unavailable)',
-})
 @ApiBadGatewayResponse({
   type: ApiErrorDto,
   description: 'The collector is unreachable or failed (5xx); the message names the node',
@@ -196,8 +189,9 @@ export class CoresController {
         headerTimeoutMs: this.config.nodeTimeoutMs,
       });
     } catch (err) {
-      if (err instanceof CollectorCallError)
-        {rethrowWithForwardedHeaders(res, toHttpException(node, err.failure));}
+      if (err instanceof CollectorCallError) {
+        rethrowWithForwardedHeaders(res, toHttpException(node, err.failure));
+      }
       throw err;
     }
   }

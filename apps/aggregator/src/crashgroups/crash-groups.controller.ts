@@ -2,19 +2,16 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiForbiddenResponse,
   ApiGatewayTimeoutResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CrashGroupDto } from '@koredump/api';
 import type { CrashGroup } from '@koredump/crash';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiErrorDto, ApiTokenAuth } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { AggregatorConfig } from '../aggregator.config.js';
@@ -23,14 +20,10 @@ import { AggregatorCrashGroupsQueryDto } from './crash-groups.query.js';
 import { CrashGroupsService } from './crash-groups.service.js';
 
 @ApiTags('crashgroups')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiTokenAuth(
+  'Discovery not synced yet, the collector pod not ready, or a token/permission check impossible (Kubernetes API unavailable)',
+)
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description:
-    'Discovery not synced yet, the collector pod not ready, or a token/permission check impossible (Kubernetes API unavailable)',
-})
 @ApiBadGatewayResponse({
   type: ApiErrorDto,
   description: 'No collector answered (unreachable or failed); the message names the nodes',

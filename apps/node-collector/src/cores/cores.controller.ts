@@ -1,9 +1,7 @@
 import { Controller, Get, Headers, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiForbiddenResponse,
-  ApiServiceUnavailableResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -11,10 +9,9 @@ import {
   ApiProduces,
   ApiResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CurrentCaller, type Caller } from '@koredump/auth';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiErrorDto, ApiTokenAuth } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { CoreCatalog } from './core-catalog.js';
@@ -38,16 +35,11 @@ const CORE_ID_PARAM = {
 };
 
 @ApiTags('cores')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiTokenAuth()
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
 @ApiForbiddenResponse({
   type: ApiErrorDto,
   description: "RBAC does not allow this on coredumps.koredump.io in the core's namespace",
-})
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description: 'The Kubernetes API could not be asked (token or permission check)',
 })
 @Controller('apiv1/cores')
 export class CoresController {
