@@ -22,6 +22,7 @@ import {
 } from '../support/aggregator.js';
 import { spawnBuiltCollector, type SpawnedCollector } from '../support/collector.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
+import { until } from '../support/exec.js';
 
 const DEADLINE_MS = 1000;
 const BOOT = '0123456789abcdef0123456789abcdef';
@@ -86,14 +87,6 @@ function download(
     });
     req.on('error', reject);
   });
-}
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('aggregator with collectors that fail', () => {

@@ -22,8 +22,15 @@ import {
   type SpawnedAggregator,
 } from '../support/aggregator.js';
 import { freePort, spawnBuiltCollector, type SpawnedCollector } from '../support/collector.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addAggregatorServiceAccount,
+  addClusterAdmin,
+  makePod,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
+import { until } from '../support/exec.js';
 
 const BOOT = 'fedcba9876543210fedcba9876543210';
 const POD_UID = '11111111-2222-3333-4444-555555555555';
@@ -108,14 +115,6 @@ describe('aggregator with the Kubernetes API: pod discovery and end-to-end RBAC'
         (r.body as { spec?: { token?: string } } | undefined)?.spec?.token === token,
     ).length;
 
-  async function until(what: string, fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   beforeAll(async () => {
     api = await startFakeApiServer({ bookmarkIntervalMs: 500 });
     work = await mkdtemp(join(tmpdir(), 'koredump-agg-k8s-'));
@@ -123,11 +122,8 @@ describe('aggregator with the Kubernetes API: pod discovery and end-to-end RBAC'
       username: 'alice',
       groups: ['team-a-devs', 'system:authenticated'],
     });
-    api.addToken('admin-token', { username: 'admin', groups: ['system:masters'] });
-    api.addToken(AGGREGATOR_TOKEN, {
-      username: 'system:serviceaccount:koredump:koredump-aggregator',
-      groups: ['system:serviceaccounts'],
-    });
+    addClusterAdmin(api, 'admin-token');
+    addAggregatorServiceAccount(api, AGGREGATOR_TOKEN);
     api.grant(
       { group: 'team-a-devs' },
       {
@@ -137,22 +133,6 @@ describe('aggregator with the Kubernetes API: pod discovery and end-to-end RBAC'
         namespaces: ['team-a'],
       },
     );
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
-    );
-    // What the chart gives the aggregator: review tokens, watch the collector pods.
-    api.grant('system:serviceaccount:koredump:koredump-aggregator', {
-      verbs: ['create'],
-      apiGroups: ['authentication.k8s.io'],
-      resources: ['tokenreviews'],
-    });
-    api.grant('system:serviceaccount:koredump:koredump-aggregator', {
-      verbs: ['get', 'list', 'watch'],
-      apiGroups: [''],
-      resources: ['pods'],
-      namespaces: ['koredump'],
-    });
     // Alice reaches the aggregator through the API server's service proxy.
     api.grant('alice', {
       verbs: ['get'],

@@ -20,7 +20,13 @@ import {
   type SpawnedAggregator,
 } from '../support/aggregator.js';
 import { freePort } from '../support/collector.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addAggregatorServiceAccount,
+  addClusterAdmin,
+  makePod,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { scrapeMetrics, type Scrape } from '../support/prometheus.js';
 
 const LABELS = {
@@ -61,26 +67,8 @@ describe('aggregator /metrics (pod discovery, auth on, a hung and a dead node)',
   beforeAll(async () => {
     api = await startFakeApiServer({ bookmarkIntervalMs: 500 });
     work = await mkdtemp(join(tmpdir(), 'koredump-agg-metrics-'));
-    api.addToken(ADMIN, { username: 'admin', groups: ['system:masters'] });
-    api.addToken(AGGREGATOR_TOKEN, {
-      username: 'system:serviceaccount:koredump:koredump-aggregator',
-      groups: ['system:serviceaccounts'],
-    });
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
-    );
-    api.grant('system:serviceaccount:koredump:koredump-aggregator', {
-      verbs: ['create'],
-      apiGroups: ['authentication.k8s.io'],
-      resources: ['tokenreviews'],
-    });
-    api.grant('system:serviceaccount:koredump:koredump-aggregator', {
-      verbs: ['get', 'list', 'watch'],
-      apiGroups: [''],
-      resources: ['pods'],
-      namespaces: ['koredump'],
-    });
+    addClusterAdmin(api, ADMIN);
+    addAggregatorServiceAccount(api, AGGREGATOR_TOKEN);
     const kubeconfig = join(work, 'aggregator.kubeconfig');
     await api.writeKubeconfig(kubeconfig, { token: AGGREGATOR_TOKEN });
 

@@ -17,6 +17,7 @@ import {
 import type { CollectorTarget } from '../../apps/aggregator/src/discovery/collector-target.js';
 import { startFakeCollector, type FakeCollector } from '../support/aggregator.js';
 import { openSse } from '../support/sse-client.js';
+import { until } from '../support/exec.js';
 
 /** A directory the test changes, as pod discovery does when collector pods come and go. */
 class ChangingDirectory extends CollectorDirectory {
@@ -29,14 +30,6 @@ class ChangingDirectory extends CollectorDirectory {
   }
   status(): DiscoveryStatus {
     return { mode: 'pods', synced: true, nodes: this.targets.length, ready: this.targets.length };
-  }
-}
-
-async function until(what: string, fn: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

@@ -11,8 +11,14 @@ import {
 } from '../support/collector.js';
 import { startCoredumpHost, type CoredumpHost } from '../support/coredump-host.js';
 import { buildCrasher, crash } from '../support/crasher.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addClusterAdmin,
+  makePod,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../support/fixtures.js';
+import { until } from '../support/exec.js';
 
 const NODE = 'node-k8s';
 const BOOT = '0123456789abcdef0123456789abcdef';
@@ -92,14 +98,6 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
     return found;
   }
 
-  async function until(what: string, fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   beforeAll(async () => {
     api = await startFakeApiServer({ bookmarkIntervalMs: 500 });
     work = await mkdtemp(join(tmpdir(), 'koredump-k8s-'));
@@ -113,7 +111,7 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
       groups: ['team-a-devs', 'system:authenticated'],
     });
     api.addToken('bob-token', { username: 'bob', groups: ['system:authenticated'] });
-    api.addToken('admin-token', { username: 'admin', groups: ['system:masters'] });
+    addClusterAdmin(api, 'admin-token');
     api.addToken('carol-token', { username: 'carol', groups: ['team-a-devs'] });
     api.addToken('old-token', { username: 'old', groups: [] }, { expired: true });
     api.grant(
@@ -131,10 +129,6 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
       resources: ['coredumps'],
       namespaces: ['team-a'],
     });
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
-    );
 
     api.setPods([
       makePod({

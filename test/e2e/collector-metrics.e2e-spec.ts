@@ -14,28 +14,20 @@ import { basename, join } from 'node:path';
 import { startCollector, type RunningCollector } from '../support/collector.js';
 import { CORE_DIR, startCoredumpHost, type CoredumpHost } from '../support/coredump-host.js';
 import { buildCrasher, crash, type CrashResult } from '../support/crasher.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addClusterAdmin,
+  makePod,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { scrapeMetrics, type Scrape } from '../support/prometheus.js';
+import { until } from '../support/exec.js';
 
 const NODE = 'metrics-node';
 const NAMESPACE = 'team-metrics';
 const POD_UID = '5e7a11c5-0000-4000-8000-00000000c0de';
 const CID = 'feedc0de'.repeat(8);
 const ADMIN = 'metrics-admin-token';
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('collector /metrics (real crashes, auth on)', () => {
   let host: CoredumpHost;
@@ -55,11 +47,7 @@ describe('collector /metrics (real crashes, auth on)', () => {
     work = await mkdtemp(join(tmpdir(), 'koredump-metrics-'));
     crasher = await buildCrasher(work);
     api = await startFakeApiServer({ bookmarkIntervalMs: 500 });
-    api.addToken(ADMIN, { username: 'admin', groups: ['system:masters'] });
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
-    );
+    addClusterAdmin(api, ADMIN);
     api.setPods([
       makePod({
         namespace: NAMESPACE,

@@ -9,18 +9,11 @@ import { CoresWatchService } from '../../apps/node-collector/src/cores/cores-wat
 import { startCollector, type RunningCollector } from '../support/collector.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
 import { openSse, type SseConnection } from '../support/sse-client.js';
+import { until } from '../support/exec.js';
 
 const BOOT = 'fedcba9876543210fedcba9876543210';
 const HEARTBEAT_MS = 200;
 const MAX_CLIENTS = 40;
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('GET /apiv1/cores/watch on the collector (fixtures, real HTTP)', () => {
   let work: string;

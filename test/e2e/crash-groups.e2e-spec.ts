@@ -10,6 +10,8 @@ import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
+import type { CrashGroup as Group } from '@koredump/crash';
+
 import { deadUrl, spawnBuiltAggregator, type SpawnedAggregator } from '../support/aggregator.js';
 import { spawnBuiltCollector, type SpawnedCollector } from '../support/collector.js';
 import { startCoredumpHost, type CoredumpHost } from '../support/coredump-host.js';
@@ -58,20 +60,6 @@ interface Record_ {
     crashingThread: number;
     threads: { tid: number; crashing: boolean; frames: Frame[] }[];
   };
-}
-interface Group {
-  signature: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  executable: string;
-  signal?: string;
-  nodes: string[];
-  namespaces: string[];
-  workloads: string[];
-  images: string[];
-  examples: { node: string; id: string; timestamp: number }[];
-  topFrames: Frame[];
 }
 
 async function get<T>(

@@ -15,7 +15,12 @@ import { deadUrl, spawnBuiltAggregator, type SpawnedAggregator } from '../suppor
 import { spawnBuiltApp } from '../support/built-app.js';
 import { spawnBuiltCollector, type SpawnedCollector } from '../support/collector.js';
 import { startCoredumpHost, type CoredumpHost } from '../support/coredump-host.js';
-import { makePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addClusterAdmin,
+  makePod,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
 import { cliEnv, ensureCliBundle, runBundled } from '../support/koredumpctl.js';
 
@@ -67,12 +72,8 @@ describe('node health: collector, aggregator and koredumpctl status', () => {
   beforeAll(async () => {
     host = await startCoredumpHost(); // kernel.core_pattern pipes to systemd-coredump
     api = await startFakeApiServer();
-    api.addToken('admin-token', { username: 'admin', groups: ['system:masters'] });
+    addClusterAdmin(api, 'admin-token');
     api.addToken('alice-token', { username: 'alice', groups: ['team-a-devs'] });
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
-    );
     api.grant(
       { group: 'team-a-devs' },
       {

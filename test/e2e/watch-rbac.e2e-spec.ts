@@ -5,27 +5,20 @@ import { join } from 'node:path';
 
 import { spawnBuiltAggregator, type SpawnedAggregator } from '../support/aggregator.js';
 import { startCollector, type RunningCollector } from '../support/collector.js';
-import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import {
+  addClusterAdmin,
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
 import { openSse, type SseConnection } from '../support/sse-client.js';
+import { until } from '../support/exec.js';
 
 const NODE = 'node-rbac';
 const BOOT = 'abcdefabcdefabcdefabcdefabcdef00';
 const POD_UID = '00000007-aaaa-4bbb-8ccc-000000000007';
 const CID = 'd'.repeat(64);
 const AUTH_TTL_S = 1;
-
-async function until(
-  what: string,
-  fn: () => boolean | Promise<boolean>,
-  ms = 10_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * The watch stream's RBAC view against the fake apiserver (real client, real TokenReview and
@@ -80,7 +73,7 @@ describe('watch streams and RBAC (fake apiserver)', () => {
     await mkdir(coreDir);
     await mkdir(journalDir);
     api.addToken('alice-token', { username: 'alice', groups: ['team-a-devs'] });
-    api.addToken('admin-token', { username: 'admin', groups: ['system:masters'] });
+    addClusterAdmin(api, 'admin-token');
     api.grant(
       { group: 'team-a-devs' },
       {
@@ -89,10 +82,6 @@ describe('watch streams and RBAC (fake apiserver)', () => {
         resources: ['coredumps'],
         namespaces: ['team-a'],
       },
-    );
-    api.grant(
-      { group: 'system:masters' },
-      { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
     );
     const kubeconfig = join(work, 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);

@@ -17,20 +17,9 @@ import { startCoredumpHost, type CoredumpHost } from '../support/coredump-host.j
 import { buildCrasher, crash } from '../support/crasher.js';
 import { CLI_BUNDLE, cliEnv, ensureCliBundle } from '../support/koredumpctl.js';
 import { openSse, type SseConnection } from '../support/sse-client.js';
+import { until } from '../support/exec.js';
 
 const BOOT = '00112233445566778899aabbccddeeff';
-
-async function until(
-  what: string,
-  fn: () => boolean | Promise<boolean>,
-  ms = 10_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * The watch streams end to end: real crashes through systemd-coredump on the BUILT collector, a

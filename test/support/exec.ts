@@ -253,3 +253,15 @@ export async function waitFor<T>(
     await delay(interval);
   }
 }
+
+/**
+ * waitFor with the e2e suites' defaults: polls every 25 ms, fails after timeoutMs (10 s, generous
+ * on a busy machine) with `Timed out after N ms waiting for <what>`; returns what the probe found.
+ */
+export function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  return waitFor(what, probe, { timeoutMs, intervalMs: 25 });
+}

@@ -644,6 +644,43 @@ function qualifyImage(image: string): { repo: string; ref: string } {
   return { repo, ref: `${repo}:${tag}` };
 }
 
+/**
+ * `token` authenticates a cluster admin (`username`, group system:masters), and system:masters
+ * may do anything, as on a real cluster (where a built-in ClusterRoleBinding grants it).
+ */
+export function addClusterAdmin(api: FakeApiServer, token: string, username = 'admin'): void {
+  api.addToken(token, { username, groups: ['system:masters'] });
+  api.grant(
+    { group: 'system:masters' },
+    { verbs: ['*'], apiGroups: ['*'], resources: ['*', '*/*'] },
+  );
+}
+
+/** The aggregator's service account in the chart's namespace `koredump`. */
+export const AGGREGATOR_SERVICE_ACCOUNT = 'system:serviceaccount:koredump:koredump-aggregator';
+
+/**
+ * `token` authenticates the aggregator's service account, with what the chart grants it: review
+ * tokens, and watch the collector pods in the namespace koredump.
+ */
+export function addAggregatorServiceAccount(api: FakeApiServer, token: string): void {
+  api.addToken(token, {
+    username: AGGREGATOR_SERVICE_ACCOUNT,
+    groups: ['system:serviceaccounts'],
+  });
+  api.grant(AGGREGATOR_SERVICE_ACCOUNT, {
+    verbs: ['create'],
+    apiGroups: ['authentication.k8s.io'],
+    resources: ['tokenreviews'],
+  });
+  api.grant(AGGREGATOR_SERVICE_ACCOUNT, {
+    verbs: ['get', 'list', 'watch'],
+    apiGroups: [''],
+    resources: ['pods'],
+    namespaces: ['koredump'],
+  });
+}
+
 const MAKE_POD_EPOCH = Math.floor(Date.now() / 1000) * 1000;
 
 /** A realistic Pod object, as kubelet + containerd would report it. */

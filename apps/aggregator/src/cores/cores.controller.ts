@@ -2,7 +2,6 @@ import { Controller, Get, Headers, Param, Query, Req, Res, StreamableFile } from
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiForbiddenResponse,
   ApiGatewayTimeoutResponse,
   ApiHeader,
@@ -12,23 +11,22 @@ import {
   ApiParam,
   ApiProduces,
   ApiResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiErrorDto, ApiTokenAuth } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 // The records are the collector's, passed through unchanged.
-import { CoreRecordDto, CoreSummaryDto, WATCH_STREAM_DOC } from '@koredump/api';
+import { ApiWatchStream, CoreRecordDto, CoreSummaryDto, WATCH_STREAM_DOC } from '@koredump/api';
 import { AggregatorConfig } from '../aggregator.config.js';
-import {
-  CollectorCallError,
-  forwardedHeaders,
-  toHttpException,
-} from '../collectors/collector-failure.js';
+import { CollectorCallError, toHttpException } from '../collectors/collector-failure.js';
 import { DownloadProxy } from '../collectors/download-proxy.js';
-import { callerSignal, callerToken } from '../request-context.js';
+import {
+  answerFromCollectors,
+  callerContext,
+  callerToken,
+  rethrowWithForwardedHeaders,
+} from '../request-context.js';
 import { checkCoreId, CoresService, listBody } from './cores.service.js';
 import { CoresWatchService } from './cores-watch.service.js';
 import {
@@ -36,7 +34,6 @@ import {
   AggregatorWatchQueryDto,
   DownloadQueryDto,
 } from './dto/list-cores.query.js';
-import { leftOutWarning } from './warning.js';
 
 const NODE_PARAM = {
   name: 'node',
@@ -49,21 +46,11 @@ const CORE_ID_PARAM = {
   example: 'core.crasher.0.3f1c6b0e2a8d4c5f9e7b1a2c3d4e5f60.4242.1764355200000000.zst',
 };
 
-/** Sets the headers an error mapped from a collector answer carries, then rethrows it. */
-function rethrow(res: Response, err: unknown): never {
-  for (const [name, value] of Object.entries(forwardedHeaders(err))) res.setHeader(name, value);
-  throw err;
-}
-
 @ApiTags('cores')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiTokenAuth(
+  'Discovery not synced yet, the collector pod not ready, or a token/permission check impossible (Kubernetes API unavailable)',
+)
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description:
-    'Discovery not synced yet, the collector pod not ready, or a token/permission check impossible (Kubernetes API unavailable)',
-})
 @ApiBadGatewayResponse({
   type: ApiErrorDto,
   description: 'The collector is unreachable or failed (5xx); the message names the node',
@@ -110,17 +97,10 @@ export class CoresController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<StreamableFile> {
-    let result;
-    try {
-      result = await this.cores.list(query, {
-        token: callerToken(req, this.config),
-        signal: callerSignal(res),
-      });
-    } catch (err) {
-      rethrow(res, err);
-    }
-    const warning = leftOutWarning(result.leftOut);
-    if (warning) res.setHeader('Warning', warning);
+    const result = await answerFromCollectors(
+      res,
+      this.cores.list(query, callerContext(req, res, this.config)),
+    );
     if (result.next) {
       res.setHeader('X-Next-Cursor', result.next);
       res.setHeader('Link', `<?${nextQuery(query, result.next)}>; rel="next"`);
@@ -137,22 +117,7 @@ export class CoresController {
     summary: "Live changes of every node's cores (Server-Sent Events), merged",
     description: `Every collector's stream, merged; each record has its \`node\` as in the list. The collectors apply the filters and the caller's RBAC view (the caller's token is passed on as for the list); collectors that appear later are watched too, and one that drops is reconnected with backoff (resuming with its last event id). Event ids are crash times across nodes, so a resume assumes the nodes' clocks agree.\n\n${WATCH_STREAM_DOC}`,
   })
-  @ApiHeader({
-    name: 'Last-Event-ID',
-    required: false,
-    description:
-      'Resume: the id of the last event received; every current matching core that crashed at or after it is sent first, as `added`',
-  })
-  @ApiResponse({
-    status: 200,
-    description: 'The event stream (never ends on its own)',
-    content: { 'text/event-stream': { schema: { type: 'string' } } },
-  })
-  @ApiServiceUnavailableResponse({
-    type: ApiErrorDto,
-    description:
-      'Too many watch streams open (KOREDUMP_WATCH_MAX_CLIENTS; Retry-After), the index or the collector discovery not ready yet, or a token check impossible',
-  })
+  @ApiWatchStream()
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'Unknown node in `node`' })
   watch(
     @Query() query: AggregatorWatchQueryDto,
@@ -179,12 +144,9 @@ export class CoresController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
     try {
-      return await this.cores.metadata(node, id, {
-        token: callerToken(req, this.config),
-        signal: callerSignal(res),
-      });
+      return await this.cores.metadata(node, id, callerContext(req, res, this.config));
     } catch (err) {
-      rethrow(res, err);
+      rethrowWithForwardedHeaders(res, err);
     }
   }
 
@@ -227,7 +189,9 @@ export class CoresController {
         headerTimeoutMs: this.config.nodeTimeoutMs,
       });
     } catch (err) {
-      if (err instanceof CollectorCallError) rethrow(res, toHttpException(node, err.failure));
+      if (err instanceof CollectorCallError) {
+        rethrowWithForwardedHeaders(res, toHttpException(node, err.failure));
+      }
       throw err;
     }
   }

@@ -2,37 +2,28 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiForbiddenResponse,
   ApiGatewayTimeoutResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CrashGroupDto } from '@koredump/api';
 import type { CrashGroup } from '@koredump/crash';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiErrorDto, ApiTokenAuth } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { AggregatorConfig } from '../aggregator.config.js';
-import { forwardedHeaders } from '../collectors/collector-failure.js';
-import { leftOutWarning } from '../cores/warning.js';
-import { callerSignal, callerToken } from '../request-context.js';
+import { answerFromCollectors, callerContext } from '../request-context.js';
 import { AggregatorCrashGroupsQueryDto } from './crash-groups.query.js';
 import { CrashGroupsService } from './crash-groups.service.js';
 
 @ApiTags('crashgroups')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiTokenAuth(
+  'Discovery not synced yet, the collector pod not ready, or a token/permission check impossible (Kubernetes API unavailable)',
+)
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description:
-    'Discovery not synced yet, the collector pod not ready, or a token/permission check impossible (Kubernetes API unavailable)',
-})
 @ApiBadGatewayResponse({
   type: ApiErrorDto,
   description: 'No collector answered (unreachable or failed); the message names the nodes',
@@ -70,17 +61,10 @@ export class CrashGroupsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CrashGroup[]> {
-    try {
-      const result = await this.groups.groups(query, {
-        token: callerToken(req, this.config),
-        signal: callerSignal(res),
-      });
-      const warning = leftOutWarning(result.leftOut);
-      if (warning) res.setHeader('Warning', warning);
-      return result.groups;
-    } catch (err) {
-      for (const [name, value] of Object.entries(forwardedHeaders(err))) res.setHeader(name, value);
-      throw err;
-    }
+    const result = await answerFromCollectors(
+      res,
+      this.groups.groups(query, callerContext(req, res, this.config)),
+    );
+    return result.groups;
   }
 }

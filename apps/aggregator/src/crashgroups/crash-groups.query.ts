@@ -1,15 +1,10 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IntersectionType } from '@nestjs/swagger';
 import { CrashGroupsQueryDto } from '@koredump/api';
 
+import { NodeQueryDto } from '../cores/dto/list-cores.query.js';
+
 /** Query of the aggregator's GET /apiv1/crashgroups: the collector's parameters plus `node`. */
-export class AggregatorCrashGroupsQueryDto extends CrashGroupsQueryDto {
-  @ApiPropertyOptional({
-    description: 'Only the cores of this node (a node name as in /apiv1/nodes)',
-    example: 'worker-1',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(253)
-  node?: string;
-}
+export class AggregatorCrashGroupsQueryDto extends IntersectionType(
+  CrashGroupsQueryDto,
+  NodeQueryDto,
+) {}

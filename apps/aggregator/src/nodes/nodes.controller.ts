@@ -1,13 +1,6 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTokenAuth } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { AggregatorConfig } from '../aggregator.config.js';
@@ -16,12 +9,7 @@ import { NodeStatusDto } from './dto/node-status.dto.js';
 import { NodesService } from './nodes.service.js';
 
 @ApiTags('nodes')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description: 'The token could not be checked (Kubernetes API unavailable)',
-})
+@ApiTokenAuth('The token could not be checked (Kubernetes API unavailable)')
 @Controller('apiv1/nodes')
 export class NodesController {
   constructor(

@@ -1,10 +1,7 @@
 import { Controller, Get, Headers, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiForbiddenResponse,
-  ApiHeader,
-  ApiServiceUnavailableResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -12,10 +9,9 @@ import {
   ApiProduces,
   ApiResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CurrentCaller, type Caller } from '@koredump/auth';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiErrorDto, ApiTokenAuth } from '@koredump/http';
 import type { Request, Response } from 'express';
 
 import { CoreCatalog } from './core-catalog.js';
@@ -23,6 +19,7 @@ import { CoresWatchService } from './cores-watch.service.js';
 import { CoresService } from './cores.service.js';
 import { CoreRecordDto, CoreSummaryDto } from '@koredump/api';
 import {
+  ApiWatchStream,
   DownloadQueryDto,
   ListCoresQueryDto,
   WATCH_STREAM_DOC,
@@ -38,16 +35,11 @@ const CORE_ID_PARAM = {
 };
 
 @ApiTags('cores')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiTokenAuth()
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
 @ApiForbiddenResponse({
   type: ApiErrorDto,
   description: "RBAC does not allow this on coredumps.koredump.io in the core's namespace",
-})
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description: 'The Kubernetes API could not be asked (token or permission check)',
 })
 @Controller('apiv1/cores')
 export class CoresController {
@@ -78,22 +70,7 @@ export class CoresController {
     summary: "Live changes of this node's cores (Server-Sent Events)",
     description: WATCH_STREAM_DOC,
   })
-  @ApiHeader({
-    name: 'Last-Event-ID',
-    required: false,
-    description:
-      'Resume: the id of the last event received; every current matching core that crashed at or after it is sent first, as `added`',
-  })
-  @ApiResponse({
-    status: 200,
-    description: 'The event stream (never ends on its own)',
-    content: { 'text/event-stream': { schema: { type: 'string' } } },
-  })
-  @ApiServiceUnavailableResponse({
-    type: ApiErrorDto,
-    description:
-      'Too many watch streams open (KOREDUMP_WATCH_MAX_CLIENTS; Retry-After), the index or the collector discovery not ready yet, or a token check impossible',
-  })
+  @ApiWatchStream()
   watch(
     @Query() query: WatchCoresQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,

@@ -1,28 +1,15 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CrashGroupDto, CrashGroupsQueryDto } from '@koredump/api';
 import { CurrentCaller, type Caller } from '@koredump/auth';
 import type { CrashGroup } from '@koredump/crash';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiErrorDto, ApiTokenAuth } from '@koredump/http';
 
 import { CrashGroupsService } from './crash-groups.service.js';
 
 @ApiTags('crashgroups')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiTokenAuth()
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed parameter' })
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description: 'The Kubernetes API could not be asked (token or permission check)',
-})
 @Controller('apiv1/crashgroups')
 export class CrashGroupsController {
   constructor(private readonly groups: CrashGroupsService) {}

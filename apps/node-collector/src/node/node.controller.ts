@@ -1,29 +1,16 @@
 import { Controller, ForbiddenException, Get } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NodeHealthDto } from '@koredump/api';
 import { CurrentCaller, decideOrUnavailable, type Caller } from '@koredump/auth';
-import { ApiErrorDto } from '@koredump/http';
+import { ApiErrorDto, ApiTokenAuth } from '@koredump/http';
 
 import { NodeHealthService } from './node-health.service.js';
 
 @ApiTags('node')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'Missing or rejected bearer token' })
+@ApiTokenAuth()
 @ApiForbiddenResponse({
   type: ApiErrorDto,
   description: 'The caller may not list coredumps.koredump.io at cluster scope',
-})
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description: 'The Kubernetes API could not be asked (token or permission check)',
 })
 @Controller('apiv1/node')
 export class NodeController {

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 // The collector's API contract: the aggregator accepts exactly the collector's list parameters
@@ -18,11 +18,10 @@ export const FORWARDED_LIST_PARAMS = [
 ] as const satisfies readonly (keyof ListCoresQueryDto)[];
 
 /**
- * Query of the aggregator's GET /apiv1/cores: the collector's parameters plus `node` and
- * `cursor`. Unknown parameters are rejected with 400; only FORWARDED_LIST_PARAMS (and a limit)
- * are ever sent on to the collectors, rebuilt from the validated values.
+ * The parameter every aggregator route over many nodes adds to the collector's: one node only.
+ * Mixed in with IntersectionType, which carries its validation and OpenAPI metadata along.
  */
-export class AggregatorListQueryDto extends ListCoresQueryDto {
+export class NodeQueryDto {
   @ApiPropertyOptional({
     description: 'Only the cores of this node (a node name as in /apiv1/nodes)',
     example: 'worker-1',
@@ -31,7 +30,14 @@ export class AggregatorListQueryDto extends ListCoresQueryDto {
   @IsString()
   @MaxLength(253)
   node?: string;
+}
 
+/**
+ * Query of the aggregator's GET /apiv1/cores: the collector's parameters plus `node` and
+ * `cursor`. Unknown parameters are rejected with 400; only FORWARDED_LIST_PARAMS (and a limit)
+ * are ever sent on to the collectors, rebuilt from the validated values.
+ */
+export class AggregatorListQueryDto extends IntersectionType(ListCoresQueryDto, NodeQueryDto) {
   @ApiPropertyOptional({
     description:
       'Continue after the page that returned this cursor (opaque; from `X-Next-Cursor` or the `Link: <…>; rel="next"` header of a list with `limit`). Keep the other parameters the same.',
@@ -45,13 +51,4 @@ export class AggregatorListQueryDto extends ListCoresQueryDto {
 export { DownloadQueryDto } from '@koredump/api';
 
 /** Query of the aggregator's GET /apiv1/cores/watch: the collector's watch parameters plus `node`. */
-export class AggregatorWatchQueryDto extends WatchCoresQueryDto {
-  @ApiPropertyOptional({
-    description: 'Only the cores of this node (a node name as in /apiv1/nodes)',
-    example: 'worker-1',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(253)
-  node?: string;
-}
+export class AggregatorWatchQueryDto extends IntersectionType(WatchCoresQueryDto, NodeQueryDto) {}
