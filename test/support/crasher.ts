@@ -429,7 +429,9 @@ export async function crash(crasherPath: string, opts: CrashOptions = {}): Promi
         timeoutMs,
       });
       output = r.stdout + r.stderr;
-      pid = Number(r.stdout.split('\n')[0]);
+      // conmon prints the child's pid on a line of its own; the child (same stdout) may print its
+      // own "about to crash" line before or after it.
+      pid = Number(r.stdout.split('\n').find((line) => /^\d+$/.test(line.trim())));
       const signo = opts.signal === 'ABRT' ? 6 : 11;
       if (!Number.isInteger(pid) || pid <= 0 || !r.stderr.includes(`killed by signal ${signo}`)) {
         throw new Error(`fake conmon: no child killed by signal ${signo}:\n${output}`);
