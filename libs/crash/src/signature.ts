@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import type { StackFrame, StackTrace } from './stack-trace.js';
 
@@ -62,6 +62,11 @@ const MAX_INTERNED = 50_000;
 const interned = new Map<string, string>();
 /** One summary object per signature: a crash loop's thousand cores share one. */
 const summaries = new Map<string, CrashSummary>();
+/**
+ * Summaries by what is hashed: a crash loop dumps the same crash again and again, so most cores
+ * of a node reuse an earlier answer without hashing (10,000 sha256 cost ~50 ms of the index build).
+ */
+const byHashInput = new Map<string, CrashSummary>();
 
 /**
  * A flat copy of `text`, shared with earlier equal ones. A substring of the message would keep
@@ -141,22 +146,19 @@ export function crashSummary(
   // Module names of symbolized frames are shown, not hashed: a function is its name, wherever
   // its library was loaded from (libc.so.6 vs libc-2.31.so).
   const hashed = topFrames.map((f) => (f.function ? [f.function] : [f.module, f.offset]));
-  const signature = createHash('sha256')
-    .update(
-      JSON.stringify([
-        SIGNATURE_VERSION,
-        input.executable ?? '',
-        String(input.signal ?? ''),
-        hashed,
-      ]),
-    )
-    .digest()
+  const hashInput = JSON.stringify([
+    SIGNATURE_VERSION,
+    input.executable ?? '',
+    String(input.signal ?? ''),
+    hashed,
+  ]);
+  const known = byHashInput.get(hashInput);
+  if (known) return known;
+  const signature = hash('sha256', hashInput, 'buffer')
     // Hex of the first bytes: a fresh 16-character string, not a slice of the 64-character one.
-    .subarray(0, SIGNATURE_LENGTH / 2)
-    .toString('hex');
-  const shared = summaries.get(signature);
-  if (shared) return shared;
-  const summary = { signature, topFrames };
+    .toString('hex', 0, SIGNATURE_LENGTH / 2);
+  const summary = summaries.get(signature) ?? { signature, topFrames };
   if (summaries.size < MAX_INTERNED) summaries.set(signature, summary);
+  if (byHashInput.size < MAX_INTERNED) byHashInput.set(hashInput, summary);
   return summary;
 }
