@@ -431,12 +431,16 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     const keptXattrs = journal ? undefined : (xattrs ?? previous?.xattrs);
     const record = keepApiAttribution(previous?.record, this.build(file, journal, keptXattrs));
     const list = toListRecord(record);
+    const listJson = JSON.stringify(list);
+    // The list record's only sensitive field is the command line: when it is the program alone
+    // (nothing cut), the redacted record is the list record and shares its string.
+    const redacted = redactRecord(list);
     const filename = journal?.COREDUMP_FILENAME;
     const core: IndexedCore = {
       file,
       record,
-      listJson: JSON.stringify(list),
-      listJsonRedacted: JSON.stringify(redactRecord(list)),
+      listJson,
+      listJsonRedacted: redacted.redacted ? JSON.stringify(redacted) : listJson,
       journalFilename: typeof filename === 'string' ? filename : undefined,
       xattrs: keptXattrs,
       announced: previous?.announced,
