@@ -29,9 +29,23 @@ export interface PodIdentity {
   hostNetwork?: boolean;
 }
 
+/** The sources where the Kubernetes API named the pod (only then is its uid certain). */
+export type ApiAttributionSource = 'api' | 'api-last-state' | 'tombstone';
+
+const API_SOURCES: ReadonlySet<AttributionSource> = new Set<ApiAttributionSource>([
+  'api',
+  'api-last-state',
+  'tombstone',
+]);
+
+/** Whether the Kubernetes API named the pod (not conmon, pod log directories or the hostname). */
+export function isApiAttribution(source: AttributionSource): source is ApiAttributionSource {
+  return API_SOURCES.has(source);
+}
+
 export interface PodMatch {
   identity: PodIdentity;
-  source: 'api' | 'api-last-state' | 'tombstone';
+  source: ApiAttributionSource;
 }
 
 /** The largest container memory limit among the running pods on the node. */

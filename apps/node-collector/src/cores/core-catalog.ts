@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
+  isApiAttribution,
   parsePodLogDirName,
   PodIndex,
   type MemoryLimits,
@@ -108,8 +109,6 @@ const POD_LOGS_MAX_AGE_MS = 1000;
 
 type PodLogs = Map<string, PodLogDir & { containers: string[] }>;
 
-const API_SOURCES = new Set(['api', 'api-last-state', 'tombstone']);
-
 /**
  * Once the API has named a core's pod, that answer stands: a pod forgotten later (tombstone
  * expired) must not turn a named core back into an anonymous one.
@@ -117,8 +116,8 @@ const API_SOURCES = new Set(['api', 'api-last-state', 'tombstone']);
 function keepApiAttribution(previous: CoreRecord | undefined, next: CoreRecord): CoreRecord {
   if (
     !previous ||
-    !API_SOURCES.has(previous.attribution.source) ||
-    API_SOURCES.has(next.attribution.source) ||
+    !isApiAttribution(previous.attribution.source) ||
+    isApiAttribution(next.attribution.source) ||
     previous.podUID !== next.podUID
   ) {
     return next;

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { isApiAttribution } from '@koredump/attribution';
 import {
   apiStatus,
   crashEventName,
@@ -28,13 +29,12 @@ const ATTEMPTS = 4;
 const FIRST_RETRY_MS = 250;
 /** A failing API is reported at most this often (with the number of failures in between). */
 const FAILURE_LOG_INTERVAL_MS = 60_000;
-/** Only the API knows the pod's uid for certain, and an event must name a real pod. */
-const API_SOURCES = new Set(['api', 'api-last-state', 'tombstone']);
 
 /** The facts of a core that can be reported on its pod, or undefined. */
 function crashFacts(record: CoreRecord): CrashFacts | undefined {
   if (!record.namespace || !record.pod || !record.podUID) return undefined;
-  if (!API_SOURCES.has(record.attribution.source)) return undefined;
+  // Only the API knows the pod's uid for certain, and an event must name a real pod.
+  if (!isApiAttribution(record.attribution.source)) return undefined;
   const signal = record.COREDUMP_SIGNAL;
   const signalName = record.COREDUMP_SIGNAL_NAME;
   const comm = record.COREDUMP_COMM;
