@@ -474,7 +474,8 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
 
   /** Rebuilds the records of the cores `which` selects (their pod may have become known). */
   private reattribute(which: (core: IndexedCore) => boolean): void {
-    for (const core of [...this.cores.values()]) {
+    // index() only replaces the values of existing keys: iterating the map itself is safe.
+    for (const core of this.cores.values()) {
       if (which(core)) this.index(core.file, core.xattrs);
     }
   }
