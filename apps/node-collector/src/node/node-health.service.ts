@@ -67,13 +67,12 @@ export class NodeHealthService {
     const limits = this.catalog.podMemoryLimits();
     const filesystemBytes = 'total' in fs ? fs.total : undefined;
 
+    const corePipeLimit = integer(pipeLimit.value);
     const coreUsesPid = integer(usesPid.value);
     const kernel: KernelCoreSettingsDto = {
       ...(pattern.value !== undefined ? { corePattern: pattern.value } : {}),
       pipesToSystemdCoredump: pattern.value !== undefined && pipesToSystemdCoredump(pattern.value),
-      ...(integer(pipeLimit.value) !== undefined
-        ? { corePipeLimit: integer(pipeLimit.value) }
-        : {}),
+      ...(corePipeLimit !== undefined ? { corePipeLimit } : {}),
       ...(coreUsesPid !== undefined ? { coreUsesPid: coreUsesPid !== 0 } : {}),
       ...(pattern.error ? { error: pattern.error } : {}),
     };
