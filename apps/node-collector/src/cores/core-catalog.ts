@@ -445,7 +445,9 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       announced: previous?.announced,
     };
     this.cores.set(file.id, core);
-    this.invalidateList();
+    // A rebuild that lists the same (most re-attributions: a pod event that changed nothing the
+    // list shows) keeps the whole-list body: order, visibility and JSON all derive from listJson.
+    this.invalidateList(previous?.listJson !== core.listJson);
     if (!this.initialIndexDone) return;
     // Settled: the journal entry or the xattrs have been read, so signal and pod are known.
     const settled = journal !== undefined || keptXattrs !== undefined;
@@ -466,8 +468,13 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
     if (core?.announced) this.changes.emit('removed', core);
   }
 
-  private invalidateList(): void {
+  /**
+   * Drops the sorted list (it holds the IndexedCore objects, whose records must be current) and,
+   * when what the list shows changed, the serialized body and the namespaces derived from it.
+   */
+  private invalidateList(listChanged = true): void {
     this.sorted = undefined;
+    if (!listChanged) return;
     this.wholeList = undefined;
     this.namespacesSeen = undefined;
   }
