@@ -90,9 +90,9 @@ export class CrashGroupAccumulator {
     const g = this.groupFor(core.signature, core.timestamp, core);
     g.count += 1;
     if (core.node) g.nodes.add(core.node);
-    addAll(g.namespaces, [core.namespace]);
-    addAll(g.workloads, [core.workload]);
-    addAll(g.images, [core.image]);
+    if (core.namespace) g.namespaces.add(core.namespace);
+    if (core.workload) g.workloads.add(core.workload);
+    if (core.image) g.images.add(core.image);
     this.addExamples(g, [{ node: core.node, id: core.id, timestamp: core.timestamp }]);
   }
 
