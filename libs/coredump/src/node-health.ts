@@ -41,9 +41,9 @@ export interface NodeHealthFacts {
 }
 
 /** A share of MaxUse/KeepFree/the disk at which the limit counts as "close". */
-export const NEARLY = 0.9;
+const NEARLY = 0.9;
 /** Below this share of the filesystem free, the disk counts as nearly full. */
-export const DISK_NEARLY_FULL_FREE_SHARE = 0.05;
+const DISK_NEARLY_FULL_FREE_SHARE = 0.05;
 
 /**
  * Whether core_pattern hands cores to systemd-coredump: a pipe (`|`) to a program named

@@ -86,7 +86,7 @@ function basename(path: string): string {
 }
 
 /** A frame without its address: the function, else the module and offset. */
-export function normalizeFrame(frame: StackFrame): SignatureFrame | undefined {
+function normalizeFrame(frame: StackFrame): SignatureFrame | undefined {
   const module = frame.module ? intern(basename(frame.module)) : undefined;
   if (frame.function) {
     return {

@@ -295,7 +295,7 @@ export function toFullRecord(record: CoreRecord): Record<string, unknown> {
 }
 
 /** Journal fields that expose the crashed process's secrets: environment, /proc snapshots, fds. */
-export function isSensitiveField(key: string): boolean {
+function isSensitiveField(key: string): boolean {
   return (
     key === 'COREDUMP_ENVIRON' || key === 'COREDUMP_OPEN_FDS' || key.startsWith('COREDUMP_PROC_')
   );
