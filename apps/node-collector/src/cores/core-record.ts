@@ -91,10 +91,6 @@ export interface CoreSources {
   podLogs?: ReadonlyMap<string, PodLogDir & { containers: readonly string[] }>;
 }
 
-/**
- * The fields of the compact list record. The `/proc` snapshots, environment, open fds, maps and
- * stack trace are only in the full record (metadata endpoint).
- */
 /** The journal's identity fields of a crash: what people filter on and display. */
 const IDENTITY_FIELDS = [
   'COREDUMP_PID',
@@ -120,6 +116,10 @@ export const ATTRIBUTION_FIELDS = [
   'attribution',
 ] as const;
 
+/**
+ * The fields of the compact list record. The `/proc` snapshots, environment, open fds, maps and
+ * stack trace are only in the full record (metadata endpoint).
+ */
 export const LIST_FIELDS = [
   'id',
   'node',

@@ -7,10 +7,10 @@ import type { CoreRecord } from '../cores/core-record.js';
 import type { DownloadObserver } from '../cores/send-core.js';
 import { CoreLabels } from './core-labels.js';
 
-/** Seconds from a core file to its journal entry: usually ~0.3 s (journalctl --follow's delay). */
 /** How long a new core known only from its file waits for its journal entry before it is counted. */
 const JOURNAL_WAIT_MS = 10_000;
 
+/** Seconds from a core file to its journal entry: usually ~0.3 s (journalctl --follow's delay). */
 const JOURNAL_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /**
