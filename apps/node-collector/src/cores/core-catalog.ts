@@ -498,18 +498,22 @@ export class CoreCatalog implements OnModuleInit, OnApplicationShutdown {
       ]);
       return (core: IndexedCore) => !!core.record.podUID && keys.has(core.record.podUID);
     };
+    // Re-attribute only when the index changed (PodIndex.version): the relist every resync
+    // period re-delivers every pod, mostly unchanged, and would rebuild every core's record.
+    const changes = (update: () => void): boolean => {
+      const before = index.version;
+      update();
+      return index.version !== before;
+    };
     watcher.on('synced', (pods) => {
       this.podWatchError = undefined;
-      index.replaceAll(pods);
-      this.reattribute((core) => !!core.record.podUID);
+      if (changes(() => index.replaceAll(pods))) this.reattribute((core) => !!core.record.podUID);
     });
     watcher.on('upsert', (pod) => {
-      index.upsert(pod);
-      this.reattribute(touches(pod));
+      if (changes(() => index.upsert(pod))) this.reattribute(touches(pod));
     });
     watcher.on('delete', (pod) => {
-      index.remove(pod);
-      this.reattribute(touches(pod));
+      if (changes(() => index.remove(pod))) this.reattribute(touches(pod));
     });
     watcher.on('error', (err) => {
       this.podWatchError = err.message;
