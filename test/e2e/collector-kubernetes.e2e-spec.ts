@@ -15,6 +15,7 @@ import {
   addClusterAdmin,
   makePod,
   startFakeApiServer,
+  useKubeconfig,
   type FakeApiServer,
 } from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../support/fixtures.js';
@@ -219,9 +220,7 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
     await addCore('hostproc', 8, {});
     await addCore('unknownctr', 10, { cgroup: cgroupOf(uid(1), cid(10, 'c')) });
 
-    const kubeconfig = join(work, 'kubeconfig');
-    await api.writeKubeconfig(kubeconfig);
-    process.env.KUBECONFIG = kubeconfig;
+    await useKubeconfig(api, work);
     collector = await startCollector({
       coreDir,
       journalDir,
