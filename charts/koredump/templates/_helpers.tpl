@@ -65,6 +65,15 @@ app.kubernetes.io/part-of: koredump
 {{- end -}}
 
 {{/*
+Labels of an object of one component (node-collector or aggregator): the labels of every object
+plus app.kubernetes.io/component. Takes (dict "root" . "component" "<component>").
+*/}}
+{{- define "koredump.componentLabels" -}}
+{{ include "koredump.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/*
 Selector labels of one component (node-collector or aggregator). The two sets differ in
 app.kubernetes.io/component, so the DaemonSet, the Deployment and the Service never select each
 other's pods.
