@@ -670,7 +670,7 @@ export async function useKubeconfig(api: FakeApiServer, dir: string): Promise<st
 }
 
 /** The aggregator's service account in the chart's namespace `koredump`. */
-export const AGGREGATOR_SERVICE_ACCOUNT = 'system:serviceaccount:koredump:koredump-aggregator';
+const AGGREGATOR_SERVICE_ACCOUNT = 'system:serviceaccount:koredump:koredump-aggregator';
 
 /**
  * `token` authenticates the aggregator's service account, with what the chart grants it: review
