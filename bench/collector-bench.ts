@@ -38,7 +38,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { basename, join, resolve } from 'node:path';
@@ -800,12 +800,6 @@ async function writeMixedZst(path: string, size: number, pool: Buffer): Promise<
 const METRICS_COST_REQUESTS = 500;
 const METRICS_COST_RUNS = 3;
 
-/** utime + stime of a process, ms (from /proc/<pid>/stat, in clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /**
  * A collector's CPU ms per GET of `path` (at `base`, process `pid`), over `count` keep-alive
  * requests after a warm-up. CPU time rather than latency: it hardly depends on what else the
@@ -817,16 +811,21 @@ async function cpuPerRequest(
   path: string,
   count: number,
 ): Promise<number> {
+  const sampler = new ProcSampler(pid);
+  const cpuMs = (): number => {
+    const { user, sys } = sampler.cpu();
+    return (user + sys) * 1000;
+  };
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const url = `${base}${path}`;
     for (let i = 0; i < 20; i++) await httpGet(url, agent);
-    const before = cpuMs(pid);
+    const before = cpuMs();
     for (let i = 0; i < count; i++) {
       const r = await httpGet(url, agent);
       if (r.status !== 200) throw new Error(`GET ${path}: status ${r.status}`);
     }
-    return (cpuMs(pid) - before) / count;
+    return (cpuMs() - before) / count;
   } finally {
     agent.destroy();
   }

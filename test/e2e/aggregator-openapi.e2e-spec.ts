@@ -17,6 +17,11 @@ type Doc = {
 };
 type Op = { security?: unknown; responses: Record<string, unknown> };
 
+const readDoc = (file: string): Doc => JSON.parse(readFileSync(file, 'utf8')) as Doc;
+/** The parameters of GET `path`, by name. */
+const paramsOf = (d: Doc, path: string) =>
+  Object.fromEntries((d.paths[path].get.parameters ?? []).map((p) => [p.name, p]));
+
 describe('aggregator OpenAPI contract', () => {
   let app: INestApplication;
 
@@ -47,7 +52,7 @@ describe('aggregator OpenAPI contract', () => {
   });
 
   it('is a valid OpenAPI document documenting every route, its errors and the bearer scheme', async () => {
-    const doc = JSON.parse(readFileSync(CHECKED_IN, 'utf8')) as Doc;
+    const doc = readDoc(CHECKED_IN);
     await SwaggerParser.validate(structuredClone(doc) as never);
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/apiv1/cores',
@@ -84,14 +89,10 @@ describe('aggregator OpenAPI contract', () => {
   });
 
   it('accepts every watch parameter of the collector, with the same schema, plus node', () => {
-    const doc = JSON.parse(readFileSync(CHECKED_IN, 'utf8')) as Doc;
-    const collector = JSON.parse(readFileSync(COLLECTOR, 'utf8')) as Doc;
-    const params = (d: Doc) =>
-      Object.fromEntries(
-        (d.paths['/apiv1/cores/watch'].get.parameters ?? []).map((p) => [p.name, p]),
-      );
-    const ours = params(doc);
-    const theirs = params(collector);
+    const doc = readDoc(CHECKED_IN);
+    const collector = readDoc(COLLECTOR);
+    const ours = paramsOf(doc, '/apiv1/cores/watch');
+    const theirs = paramsOf(collector, '/apiv1/cores/watch');
     for (const [name, p] of Object.entries(theirs)) expect(ours[name]).toEqual(p);
     expect(Object.keys(ours).sort()).toEqual([...Object.keys(theirs), 'node'].sort());
     const ok = doc.paths['/apiv1/cores/watch'].get.responses['200'] as { content: object };
@@ -99,12 +100,10 @@ describe('aggregator OpenAPI contract', () => {
   });
 
   it('accepts every list parameter of the collector, with the same schema, plus node and cursor', () => {
-    const doc = JSON.parse(readFileSync(CHECKED_IN, 'utf8')) as Doc;
-    const collector = JSON.parse(readFileSync(COLLECTOR, 'utf8')) as Doc;
-    const params = (d: Doc) =>
-      Object.fromEntries((d.paths['/apiv1/cores'].get.parameters ?? []).map((p) => [p.name, p]));
-    const ours = params(doc);
-    const theirs = params(collector);
+    const doc = readDoc(CHECKED_IN);
+    const collector = readDoc(COLLECTOR);
+    const ours = paramsOf(doc, '/apiv1/cores');
+    const theirs = paramsOf(collector, '/apiv1/cores');
     for (const [name, p] of Object.entries(theirs)) expect(ours[name]).toEqual(p);
     expect(Object.keys(ours).sort()).toEqual([...Object.keys(theirs), 'cursor', 'node'].sort());
     // Records are the collector's, unchanged.
@@ -112,12 +111,8 @@ describe('aggregator OpenAPI contract', () => {
       collector.components.schemas.CoreSummaryDto,
     );
     // Crash groups: the collector's parameters plus node; the group schema is the collector's.
-    const groupParams = (d: Doc) =>
-      Object.fromEntries(
-        (d.paths['/apiv1/crashgroups'].get.parameters ?? []).map((p) => [p.name, p]),
-      );
-    const ourGroups = groupParams(doc);
-    const theirGroups = groupParams(collector);
+    const ourGroups = paramsOf(doc, '/apiv1/crashgroups');
+    const theirGroups = paramsOf(collector, '/apiv1/crashgroups');
     for (const [name, p] of Object.entries(theirGroups)) expect(ourGroups[name]).toEqual(p);
     expect(Object.keys(ourGroups).sort()).toEqual([...Object.keys(theirGroups), 'node'].sort());
     expect(doc.components.schemas.CrashGroupDto).toEqual(

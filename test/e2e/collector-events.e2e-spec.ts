@@ -20,6 +20,7 @@ import { waitFor } from '../support/exec.js';
 import {
   makePod,
   startFakeApiServer,
+  useKubeconfig,
   type FakeApiServer,
   type Wire,
 } from '../support/fake-apiserver.js';
@@ -134,9 +135,7 @@ describe('crash events on pods (fixture journals, fake apiserver)', () => {
     await mkdir(coreDir);
     await mkdir(journalDir);
     api.setPods([LOOP, OLD, DENIED, QUIET].map((p) => podObject(p, NODE)));
-    const kubeconfig = join(work, 'kubeconfig');
-    await api.writeKubeconfig(kubeconfig);
-    process.env.KUBECONFIG = kubeconfig;
+    await useKubeconfig(api, work);
   }, 60_000);
 
   afterAll(async () => {
@@ -341,9 +340,7 @@ describe('crash events on pods (real crashes in kubepods cgroups)', () => {
     api = await startFakeApiServer();
     work = await mkdtemp(join(tmpdir(), 'koredump-events-real-'));
     api.setPods([podObject(POD, NODE)]);
-    const kubeconfig = join(work, 'kubeconfig');
-    await api.writeKubeconfig(kubeconfig);
-    process.env.KUBECONFIG = kubeconfig;
+    await useKubeconfig(api, work);
     host = await startCoredumpHost();
     crasher = await buildCrasher(work);
     collector = await startCollector({

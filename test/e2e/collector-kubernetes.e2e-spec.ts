@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -15,6 +15,7 @@ import {
   addClusterAdmin,
   makePod,
   startFakeApiServer,
+  useKubeconfig,
   type FakeApiServer,
 } from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile, type FixtureEntry } from '../support/fixtures.js';
@@ -219,9 +220,7 @@ describe('node-collector with the Kubernetes API (fake apiserver, real client)',
     await addCore('hostproc', 8, {});
     await addCore('unknownctr', 10, { cgroup: cgroupOf(uid(1), cid(10, 'c')) });
 
-    const kubeconfig = join(work, 'kubeconfig');
-    await api.writeKubeconfig(kubeconfig);
-    process.env.KUBECONFIG = kubeconfig;
+    await useKubeconfig(api, work);
     collector = await startCollector({
       coreDir,
       journalDir,
@@ -654,7 +653,6 @@ describe('node-collector in a pod: in-cluster config, real crashes in kubepods c
     expect(saCalls.length).toBeGreaterThan(0);
     const unauthenticated = await fetch(`${collector.url}/apiv1/cores/download/${id}`);
     expect(unauthenticated.status).toBe(401);
-    const { unlink } = await import('node:fs/promises');
     await unlink(result.coreFile);
   }, 60_000);
 
@@ -696,7 +694,6 @@ describe('node-collector in a pod: in-cluster config, real crashes in kubepods c
       attribution: { source: 'tombstone' },
     });
 
-    const { unlink } = await import('node:fs/promises');
     for (const r of [restarted, stat, doomed]) await unlink(r.coreFile);
   }, 60_000);
 });

@@ -18,6 +18,7 @@ import {
   addClusterAdmin,
   makePod,
   startFakeApiServer,
+  useKubeconfig,
   type FakeApiServer,
 } from '../support/fake-apiserver.js';
 import { scrapeMetrics, type Scrape } from '../support/prometheus.js';
@@ -57,9 +58,7 @@ describe('collector /metrics (real crashes, auth on)', () => {
         containers: [{ name: 'app', image: 'registry/web:1', containerID: `containerd://${CID}` }],
       }),
     ]);
-    const kubeconfig = join(work, 'kubeconfig');
-    await api.writeKubeconfig(kubeconfig);
-    process.env.KUBECONFIG = kubeconfig;
+    await useKubeconfig(api, work);
     // In this process on the host's real coredump directory and journal, auth on.
     collector = await startCollector({
       coreDir: CORE_DIR,

@@ -374,38 +374,27 @@ runIt('image capability mechanism (non-root collector, file capability DAC_READ_
   }, 60_000);
 
   it('the file-capability node cannot start without DAC_READ_SEARCH in the bounding set (why the aggregator uses plain node)', async () => {
-    const r = await run(
-      SETPRIV,
-      [
-        `--reuid=${spec.uid}`,
-        `--regid=${spec.gid}`,
-        '--clear-groups',
-        '--inh-caps=-all',
-        '--bounding-set=-all',
-        '--',
-        inRoot(spec.command[0]),
-        '-e',
-        '0',
-      ],
-      { allowFailure: true },
-    );
+    /** Runs `node -e 0` as the image's user with no capabilities at all. */
+    const withoutCapabilities = (node: string) =>
+      run(
+        SETPRIV,
+        [
+          `--reuid=${spec.uid}`,
+          `--regid=${spec.gid}`,
+          '--clear-groups',
+          '--inh-caps=-all',
+          '--bounding-set=-all',
+          '--',
+          node,
+          '-e',
+          '0',
+        ],
+        { allowFailure: true },
+      );
+    const r = await withoutCapabilities(inRoot(spec.command[0]));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/Operation not permitted/);
-    const plain = await run(
-      SETPRIV,
-      [
-        `--reuid=${spec.uid}`,
-        `--regid=${spec.gid}`,
-        '--clear-groups',
-        '--inh-caps=-all',
-        '--bounding-set=-all',
-        '--',
-        process.execPath,
-        '-e',
-        '0',
-      ],
-      { allowFailure: true },
-    );
+    const plain = await withoutCapabilities(process.execPath);
     expect(plain.code).toBe(0);
   }, 30_000);
 });

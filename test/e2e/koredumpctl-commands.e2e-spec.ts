@@ -22,9 +22,9 @@ import {
 } from '../../apps/koredumpctl/src/format/table.js';
 import { CLI_VERSION } from '../../apps/koredumpctl/src/version.js';
 import { run } from '../support/exec.js';
+import { sendJson } from '../support/aggregator.js';
 import {
   runInProcess,
-  sendJson,
   startStubApi,
   type InProcessOptions,
   type StubApi,

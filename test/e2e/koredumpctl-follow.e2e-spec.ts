@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
 
+import { sendJson } from '../support/aggregator.js';
 import {
   CLI_BUNDLE,
   cliEnv,
   ensureCliBundle,
-  sendJson,
   startStubApi,
   type StubApi,
   type StubRequest,

@@ -8,6 +8,7 @@ import { startCollector, type RunningCollector } from '../support/collector.js';
 import {
   addClusterAdmin,
   startFakeApiServer,
+  useKubeconfig,
   type FakeApiServer,
 } from '../support/fake-apiserver.js';
 import { coredumpEntry, writeJournalFile } from '../support/fixtures.js';
@@ -83,9 +84,7 @@ describe('watch streams and RBAC (fake apiserver)', () => {
         namespaces: ['team-a'],
       },
     );
-    const kubeconfig = join(work, 'kubeconfig');
-    await api.writeKubeconfig(kubeconfig);
-    process.env.KUBECONFIG = kubeconfig;
+    const kubeconfig = await useKubeconfig(api, work);
     collector = await startCollector({
       coreDir,
       journalDir,

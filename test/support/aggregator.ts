@@ -80,11 +80,18 @@ export async function startFakeCollector(
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** Answers `body` as JSON, the way the apps do (plus any extra `headers`). */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
+    ...headers,
   });
   res.end(text);
 }

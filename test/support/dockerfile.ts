@@ -94,7 +94,7 @@ export interface Copy {
 }
 
 /** WORKDIR in effect at an instruction (Docker's default is /). */
-export function workdirAt(stage: Stage, ins: Instruction): string {
+function workdirAt(stage: Stage, ins: Instruction): string {
   let wd = '/';
   for (const x of stage.instructions) {
     if (x === ins) break;
@@ -181,7 +181,7 @@ export function parseDockerignore(text: string): IgnoreRule[] {
  * Whether the context path (relative, `/`-separated) is excluded. As Docker does, a pattern that
  * matches a parent directory excludes everything below it, and the last matching rule wins.
  */
-export function isIgnored(rules: IgnoreRule[], rel: string): boolean {
+function isIgnored(rules: IgnoreRule[], rel: string): boolean {
   const segments = rel.split('/');
   const prefixes = segments.map((_, k) => segments.slice(0, k + 1).join('/'));
   let ignored = false;

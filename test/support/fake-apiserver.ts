@@ -656,8 +656,21 @@ export function addClusterAdmin(api: FakeApiServer, token: string, username = 'a
   );
 }
 
+/**
+ * Points the apps started in this process (startCollector) at `api`: writes `<dir>/kubeconfig`
+ * (the service account token) and sets process.env.KUBECONFIG to it, which @kubernetes/client-node
+ * loads. Returns the path (built apps get it as KUBECONFIG). The suite's afterAll deletes
+ * process.env.KUBECONFIG.
+ */
+export async function useKubeconfig(api: FakeApiServer, dir: string): Promise<string> {
+  const kubeconfig = join(dir, 'kubeconfig');
+  await api.writeKubeconfig(kubeconfig);
+  process.env.KUBECONFIG = kubeconfig;
+  return kubeconfig;
+}
+
 /** The aggregator's service account in the chart's namespace `koredump`. */
-export const AGGREGATOR_SERVICE_ACCOUNT = 'system:serviceaccount:koredump:koredump-aggregator';
+const AGGREGATOR_SERVICE_ACCOUNT = 'system:serviceaccount:koredump:koredump-aggregator';
 
 /**
  * `token` authenticates the aggregator's service account, with what the chart grants it: review

@@ -22,7 +22,7 @@ const CACHE_DIR = join(REPO_ROOT, '.cache/helm');
 const HELM_BIN = join(CACHE_DIR, `helm-${HELM_VERSION}`);
 
 /** One file of a zip archive (stored or deflated; no zip64, no encryption). */
-export function extractFromZip(zip: Buffer, name: string): Buffer {
+function extractFromZip(zip: Buffer, name: string): Buffer {
   // End of central directory: the last 0x06054b50 record (a comment may follow it).
   let eocd = -1;
   for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {

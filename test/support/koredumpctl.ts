@@ -21,7 +21,7 @@ import {
   KoredumpctlModule,
 } from '../../apps/koredumpctl/src/koredumpctl.module.js';
 import { OutputService } from '../../apps/koredumpctl/src/output.service.js';
-import { spawnBuiltAggregator, type SpawnedAggregator } from './aggregator.js';
+import { sendJson, spawnBuiltAggregator, type SpawnedAggregator } from './aggregator.js';
 import { spawnBuiltCollector, type SpawnedCollector } from './collector.js';
 import { run, type RunResult } from './exec.js';
 
@@ -237,21 +237,6 @@ export interface StubApi {
   /** Routes by `METHOD /path` (exact path, no query) or by path alone. */
   routes: Map<string, StubHandler>;
   close(): Promise<void>;
-}
-
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
 }
 
 /**

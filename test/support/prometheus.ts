@@ -39,7 +39,7 @@ export interface MetricFamily {
 }
 
 /** Parses Prometheus text-format exposition with the reference parser. */
-export async function parsePrometheusText(text: string): Promise<MetricFamily[]> {
+async function parsePrometheusText(text: string): Promise<MetricFamily[]> {
   const { stdout } = await run(PYTHON, ['-c', PARSER], { input: text, timeoutMs: 30_000 });
   const raw = JSON.parse(stdout) as (Omit<MetricFamily, 'samples'> & {
     samples: (Omit<Sample, 'value'> & { value: number | string })[];

@@ -65,6 +65,32 @@ app.kubernetes.io/part-of: koredump
 {{- end -}}
 
 {{/*
+Labels of an object of one component (node-collector or aggregator): the labels of every object
+plus app.kubernetes.io/component. Takes (dict "root" . "component" "<component>").
+*/}}
+{{- define "koredump.componentLabels" -}}
+{{ include "koredump.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/*
+Pod template metadata of one component: its labels plus podLabels, and podAnnotations, where the
+component's own (collector.podLabels, aggregator.podAnnotations, ...) win over the chart-wide ones.
+Takes (dict "root" . "component" "<component>" "values" .Values.<collector|aggregator>).
+*/}}
+{{- define "koredump.podMetadata" -}}
+labels:
+  {{- include "koredump.componentLabels" . | nindent 2 }}
+  {{- with merge (deepCopy .values.podLabels) .root.Values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with merge (deepCopy .values.podAnnotations) .root.Values.podAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
 Selector labels of one component (node-collector or aggregator). The two sets differ in
 app.kubernetes.io/component, so the DaemonSet, the Deployment and the Service never select each
 other's pods.
