@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   type BeforeApplicationShutdown,
   Injectable,
   ServiceUnavailableException,
@@ -13,7 +12,7 @@ import { CollectorWatch } from '../collectors/collector-watch.js';
 import { CollectorDirectory } from '../discovery/collector-directory.js';
 import type { CollectorTarget } from '../discovery/collector-target.js';
 import { CoresService } from './cores.service.js';
-import { FORWARDED_LIST_PARAMS, type AggregatorWatchQueryDto } from './dto/list-cores.query.js';
+import { forwardedFilters, type AggregatorWatchQueryDto } from './dto/list-cores.query.js';
 
 /** How often the collector directory is compared with the open upstreams. */
 const DIRECTORY_POLL_MS = 1000;
@@ -51,9 +50,7 @@ export class CoresWatchService implements BeforeApplicationShutdown {
     lastEventId: string | undefined,
     res: ServerResponse,
   ): void {
-    if (query.since && query.until && Date.parse(query.since) > Date.parse(query.until)) {
-      throw new BadRequestException('since is after until');
-    }
+    const filters = forwardedFilters(query);
     // 400 for a malformed node, 404 for an unknown one, 503 before discovery has synced.
     if (query.node) this.cores.target(query.node);
     else this.cores.checkSynced();
@@ -62,11 +59,6 @@ export class CoresWatchService implements BeforeApplicationShutdown {
       throw new ServiceUnavailableException(
         `too many watch streams open (${this.config.watchMaxClients}); try again later`,
       );
-    }
-    const filters = new URLSearchParams();
-    for (const name of FORWARDED_LIST_PARAMS) {
-      const value = query[name];
-      if (value !== undefined && value !== '') filters.set(name, value);
     }
     const resumeFrom = parseWatchEventId(lastEventId);
     const startId = String(resumeFrom ?? Date.now());
