@@ -14,8 +14,6 @@ import type { CollectorTarget } from '../discovery/collector-target.js';
 import { CoresService } from './cores.service.js';
 import { forwardedFilters, type AggregatorWatchQueryDto } from './dto/list-cores.query.js';
 
-/** How often the collector directory is compared with the open upstreams. */
-const DIRECTORY_POLL_MS = 1000;
 /** Reconnection backoff towards a collector that dropped the stream. */
 const UPSTREAM_BACKOFF = { initial: 250, max: 30_000 };
 /**
@@ -114,10 +112,10 @@ export class CoresWatchService implements BeforeApplicationShutdown {
       }
     };
     sync(true);
-    const poll = setInterval(() => sync(false), DIRECTORY_POLL_MS);
-    poll.unref();
+    // Collector pods come and go: re-match the upstreams whenever discovery sees a change.
+    const unsubscribe = this.directory.onChange(() => sync(false));
     stream.onClose(() => {
-      clearInterval(poll);
+      unsubscribe();
       for (const up of upstreams.values()) up.stop();
       upstreams.clear();
       this.streams.delete(stream);
