@@ -21,7 +21,11 @@ import { until } from '../support/exec.js';
 
 /** A directory the test changes, as pod discovery does when collector pods come and go. */
 class ChangingDirectory extends CollectorDirectory {
-  targets: CollectorTarget[] = [];
+  private targets: CollectorTarget[] = [];
+  set(targets: CollectorTarget[]): void {
+    this.targets = targets;
+    this.changed();
+  }
   all(): readonly CollectorTarget[] {
     return this.targets;
   }
@@ -57,7 +61,7 @@ describe('aggregator watch and collector discovery', () => {
   beforeAll(async () => {
     a = await startFakeCollector('127.0.0.1', sseCollector('a'));
     b = await startFakeCollector('127.0.0.1', sseCollector('b'));
-    directory.targets = [{ node: 'node-a', url: a.url, ready: true, source: 'pod' }];
+    directory.set([{ node: 'node-a', url: a.url, ready: true, source: 'pod' }]);
     const config = {
       ...loadAggregatorConfig({ FAKE_K8S: '1', KOREDUMP_COLLECTORS: 'x=http://127.0.0.1:1' }),
       authDisabled: true,
@@ -89,17 +93,17 @@ describe('aggregator watch and collector discovery', () => {
     expect(a.requests[0].headers.accept).toBe('text/event-stream');
     expect(b.requests).toEqual([]);
 
-    directory.targets = [
+    directory.set([
       { node: 'node-a', url: a.url, ready: true, source: 'pod' },
       { node: 'node-b', url: b.url, ready: true, source: 'pod' },
-    ];
+    ]);
     const fromB = await client.next((e) => e.json?.id === 'core.b.0.b.1.1');
     expect(fromB.json).toMatchObject({ node: 'node-b' });
     // A collector found later starts where the client's stream started.
     expect(Number(b.requests[0].headers['last-event-id'])).toBeGreaterThan(0);
 
     // node-a's pod goes away: its upstream is closed.
-    directory.targets = [{ node: 'node-b', url: b.url, ready: true, source: 'pod' }];
+    directory.set([{ node: 'node-b', url: b.url, ready: true, source: 'pod' }]);
     await until('node-a let go', () => a.aborted.length === 1);
     expect(b.aborted).toEqual([]);
 

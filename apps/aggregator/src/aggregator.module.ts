@@ -1,8 +1,7 @@
-import { type DynamicModule, Module, type Provider, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AccessReviewer, AuthSettings, BearerAuthGuard, TokenReviewer } from '@koredump/auth';
-import { AllExceptionsFilter, MetricsModule } from '@koredump/http';
+import { AccessReviewer, apiAppProviders, AuthSettings, TokenReviewer } from '@koredump/auth';
+import { MetricsModule } from '@koredump/http';
 import { clusterAuth } from '@koredump/k8s';
 
 import { AggregatorConfig } from './aggregator.config.js';
@@ -84,16 +83,7 @@ export class AggregatorModule {
         CrashGroupsService,
         CoresWatchService,
         NodesService,
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({
-            whitelist: true,
-            forbidNonWhitelisted: true,
-            transform: true,
-          }),
-        },
-        { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        { provide: APP_GUARD, useClass: BearerAuthGuard },
+        ...apiAppProviders(),
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { extractBearerToken, PROXY_AUTH_HEADER } from '@koredump/auth';
+import { requestBearerToken } from '@koredump/auth';
 import type { Request, Response } from 'express';
 
 import { AggregatorConfig } from './aggregator.config.js';
@@ -14,9 +14,7 @@ type LeftOutNode = Parameters<typeof leftOutWarning>[0][number];
  */
 export function callerToken(req: Request, config: AggregatorConfig): string | undefined {
   if (config.authDisabled) return undefined;
-  const header =
-    req.headers.authorization ?? (req.headers[PROXY_AUTH_HEADER] as string | undefined);
-  return extractBearerToken(header);
+  return requestBearerToken(req.headers);
 }
 
 /** An AbortSignal that fires when the client goes away before its answer was sent. */

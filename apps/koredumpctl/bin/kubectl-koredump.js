@@ -1,16 +1,5 @@
 #!/usr/bin/env node
-// Launcher of the bundled koredumpctl (dist/koredumpctl.cjs, made by `npm run build:cli`), for the
-// npm package's `bin`. Installed as `kubectl-koredump`, it is also a kubectl plugin
-// (`kubectl koredump …`); the CLI names itself after the file it was started as.
+// The kubectl plugin (`kubectl koredump …`): the same launcher as koredumpctl.js; the CLI names
+// itself after the file it was started as (process.argv[1]), so it answers as kubectl-koredump.
 'use strict';
-const { existsSync } = require('node:fs');
-const { join } = require('node:path');
-
-const bundle = join(__dirname, '../../../dist/koredumpctl.cjs');
-if (!existsSync(bundle)) {
-  process.stderr.write(
-    `koredumpctl is not built: run \`npm run build:cli\` in ${join(__dirname, '../../..')}\n`,
-  );
-  process.exit(1);
-}
-require(bundle);
+require('./koredumpctl.js');

@@ -1,8 +1,7 @@
-import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AccessReviewer, AuthSettings, BearerAuthGuard, TokenReviewer } from '@koredump/auth';
-import { AllExceptionsFilter, MetricsModule } from '@koredump/http';
+import { AccessReviewer, apiAppProviders, AuthSettings, TokenReviewer } from '@koredump/auth';
+import { MetricsModule } from '@koredump/http';
 import { clusterAuth } from '@koredump/k8s';
 
 import { ClusterConnection } from './cluster.js';
@@ -44,18 +43,7 @@ export class NodeCollectorModule {
         NodeModule,
       ],
       controllers: [HealthController],
-      providers: [
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({
-            whitelist: true,
-            forbidNonWhitelisted: true,
-            transform: true,
-          }),
-        },
-        { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        { provide: APP_GUARD, useClass: BearerAuthGuard },
-      ],
+      providers: apiAppProviders(),
     };
   }
 }

@@ -12,7 +12,7 @@ import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC } from '@koredump/http';
 import type { Request, Response } from 'express';
 
-import { extractBearerToken } from './bearer-token.js';
+import { requestBearerToken } from './bearer-token.js';
 import { Caller, type AuthMode } from './caller.js';
 import { AccessReviewer, TokenReviewer } from './token-reviewer.js';
 
@@ -23,12 +23,6 @@ export abstract class AuthSettings {
   /** rbac: SubjectAccessReview per namespace; authenticated: any valid token sees everything. */
   abstract readonly mode: AuthMode;
 }
-
-/**
- * The header a client sends its token in when it reaches koredump through the API server's
- * service proxy, which strips `Authorization`.
- */
-export const PROXY_AUTH_HEADER = 'x-koredump-authorization';
 
 type RequestWithCaller = Request & { koredumpCaller?: Caller };
 
@@ -66,9 +60,7 @@ export class BearerAuthGuard implements CanActivate {
       this.publicHandlers.set(handler, isPublic);
     }
     if (isPublic) return true;
-    const header =
-      req.headers.authorization ?? (req.headers[PROXY_AUTH_HEADER] as string | undefined);
-    const token = extractBearerToken(header);
+    const token = requestBearerToken(req.headers);
     if (!token) return this.deny(http.getResponse<Response>(), 'a bearer token is required');
     let result;
     try {

@@ -1,3 +1,4 @@
+export * from './app-providers.js';
 export * from './auth.guard.js';
 export * from './bearer-token.js';
 export * from './caller.js';

@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   type BeforeApplicationShutdown,
   Injectable,
   ServiceUnavailableException,
@@ -13,10 +12,8 @@ import { CollectorWatch } from '../collectors/collector-watch.js';
 import { CollectorDirectory } from '../discovery/collector-directory.js';
 import type { CollectorTarget } from '../discovery/collector-target.js';
 import { CoresService } from './cores.service.js';
-import { FORWARDED_LIST_PARAMS, type AggregatorWatchQueryDto } from './dto/list-cores.query.js';
+import { forwardedFilters, type AggregatorWatchQueryDto } from './dto/list-cores.query.js';
 
-/** How often the collector directory is compared with the open upstreams. */
-const DIRECTORY_POLL_MS = 1000;
 /** Reconnection backoff towards a collector that dropped the stream. */
 const UPSTREAM_BACKOFF = { initial: 250, max: 30_000 };
 /**
@@ -51,9 +48,7 @@ export class CoresWatchService implements BeforeApplicationShutdown {
     lastEventId: string | undefined,
     res: ServerResponse,
   ): void {
-    if (query.since && query.until && Date.parse(query.since) > Date.parse(query.until)) {
-      throw new BadRequestException('since is after until');
-    }
+    const filters = forwardedFilters(query);
     // 400 for a malformed node, 404 for an unknown one, 503 before discovery has synced.
     if (query.node) this.cores.target(query.node);
     else this.cores.checkSynced();
@@ -62,11 +57,6 @@ export class CoresWatchService implements BeforeApplicationShutdown {
       throw new ServiceUnavailableException(
         `too many watch streams open (${this.config.watchMaxClients}); try again later`,
       );
-    }
-    const filters = new URLSearchParams();
-    for (const name of FORWARDED_LIST_PARAMS) {
-      const value = query[name];
-      if (value !== undefined && value !== '') filters.set(name, value);
     }
     const resumeFrom = parseWatchEventId(lastEventId);
     const startId = String(resumeFrom ?? Date.now());
@@ -122,10 +112,10 @@ export class CoresWatchService implements BeforeApplicationShutdown {
       }
     };
     sync(true);
-    const poll = setInterval(() => sync(false), DIRECTORY_POLL_MS);
-    poll.unref();
+    // Collector pods come and go: re-match the upstreams whenever discovery sees a change.
+    const unsubscribe = this.directory.onChange(() => sync(false));
     stream.onClose(() => {
-      clearInterval(poll);
+      unsubscribe();
       for (const up of upstreams.values()) up.stop();
       upstreams.clear();
       this.streams.delete(stream);

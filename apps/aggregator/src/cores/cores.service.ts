@@ -19,7 +19,7 @@ import {
 import { CollectorDirectory } from '../discovery/collector-directory.js';
 import type { CollectorTarget } from '../discovery/collector-target.js';
 import { isValidNodeName } from '../names.js';
-import { FORWARDED_LIST_PARAMS, type AggregatorListQueryDto } from './dto/list-cores.query.js';
+import { forwardedFilters, type AggregatorListQueryDto } from './dto/list-cores.query.js';
 import { compareKeys, decodeCursor, encodeCursor, mergePage, type ListKey } from './list-order.js';
 import { scanRecords } from './record-scan.js';
 import { leftOutSummary } from './warning.js';
@@ -97,46 +97,21 @@ export class CoresService {
   targets(node: string | undefined): readonly CollectorTarget[] {
     if (node) return [this.target(node)];
     this.checkSynced();
-    return this.all();
+    return this.directory.all();
   }
 
   async list(query: AggregatorListQueryDto, call: CallContext): Promise<ListResult> {
     const after = query.cursor !== undefined ? this.cursor(query.cursor) : undefined;
-    if (query.since && query.until && Date.parse(query.since) > Date.parse(query.until)) {
-      throw new BadRequestException('since is after until');
-    }
-    const targets = query.node ? [this.target(query.node)] : (this.checkSynced(), this.all());
-
-    const params = new URLSearchParams();
-    for (const name of FORWARDED_LIST_PARAMS) {
-      const value = query[name];
-      if (value !== undefined && value !== '') params.set(name, value);
-    }
+    const params = forwardedFilters(query);
+    const targets = this.targets(query.node);
     // Resume at the cursor's millisecond; items up to the cursor itself are dropped below.
     if (after && (!query.since || Date.parse(query.since) < after.timestamp)) {
       params.set('since', new Date(after.timestamp).toISOString());
     }
 
-    const results = await Promise.all(
-      targets.map((t) =>
-        this.fromNode(t, params, query.limit, after, call).then(
-          (items) => ({ node: t.node, items }),
-          (err: unknown) => {
-            if (err instanceof CollectorCallError) return { node: t.node, failure: err.failure };
-            throw err;
-          },
-        ),
-      ),
+    const { answers: lists, leftOut } = await this.fanOut(targets, (t) =>
+      this.fromNode(t, params, query.limit, after, call),
     );
-    const lists: CoreItem[][] = [];
-    const leftOut: LeftOut[] = [];
-    for (const r of results) {
-      if ('items' in r) lists.push(r.items);
-      else leftOut.push({ node: r.node, failure: r.failure, reason: describeFailure(r.failure) });
-    }
-    if (lists.length === 0 && leftOut.length > 0) {
-      throw allFailedException(leftOut, leftOutSummary(leftOut));
-    }
     const { page, more } = mergePage(lists, query.limit, after);
     const last = page[page.length - 1];
     return {
@@ -144,6 +119,37 @@ export class CoresService {
       leftOut,
       ...(more && last ? { next: encodeCursor(last) } : {}),
     };
+  }
+
+  /**
+   * Asks every target in parallel; a node whose call fails (CollectorCallError) is left out and
+   * named. Throws the all-failed error when no node answered.
+   */
+  async fanOut<T>(
+    targets: readonly CollectorTarget[],
+    ask: (target: CollectorTarget) => Promise<T>,
+  ): Promise<{ answers: T[]; leftOut: LeftOut[] }> {
+    const results = await Promise.all(
+      targets.map((t) =>
+        ask(t).then(
+          (answer) => ({ node: t.node, answer }),
+          (err: unknown) => {
+            if (err instanceof CollectorCallError) return { node: t.node, failure: err.failure };
+            throw err;
+          },
+        ),
+      ),
+    );
+    const answers: T[] = [];
+    const leftOut: LeftOut[] = [];
+    for (const r of results) {
+      if ('answer' in r) answers.push(r.answer);
+      else leftOut.push({ node: r.node, failure: r.failure, reason: describeFailure(r.failure) });
+    }
+    if (answers.length === 0 && leftOut.length > 0) {
+      throw allFailedException(leftOut, leftOutSummary(leftOut));
+    }
+    return { answers, leftOut };
   }
 
   /** The full record of one core, from its node's collector. */
@@ -252,10 +258,6 @@ export class CoresService {
     const key = decodeCursor(cursor, (k) => isValidNodeName(k.node) && isValidCoreId(k.id));
     if (!key) throw new BadRequestException('invalid cursor: use the X-Next-Cursor of a list');
     return key;
-  }
-
-  private all(): readonly CollectorTarget[] {
-    return this.directory.all();
   }
 
   /** 503 until the collectors have been discovered. */

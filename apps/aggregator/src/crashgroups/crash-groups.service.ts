@@ -1,18 +1,12 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { mergeCrashGroups, type CrashGroup } from '@koredump/crash';
 
 import { AggregatorConfig } from '../aggregator.config.js';
 import { CollectorClient } from '../collectors/collector-client.js';
-import {
-  allFailedException,
-  CollectorCallError,
-  describeFailure,
-  type CollectorFailure,
-} from '../collectors/collector-failure.js';
+import { CollectorCallError, type CollectorFailure } from '../collectors/collector-failure.js';
 import { NodeHealthRegistry } from '../collectors/node-health.js';
 import { CoresService, type CallContext, type LeftOut } from '../cores/cores.service.js';
-import { FORWARDED_LIST_PARAMS } from '../cores/dto/list-cores.query.js';
-import { leftOutSummary } from '../cores/warning.js';
+import { forwardedFilters } from '../cores/dto/list-cores.query.js';
 import type { CollectorTarget } from '../discovery/collector-target.js';
 import type { AggregatorCrashGroupsQueryDto } from './crash-groups.query.js';
 
@@ -65,38 +59,14 @@ export class CrashGroupsService {
     query: AggregatorCrashGroupsQueryDto,
     call: CallContext,
   ): Promise<CrashGroupsResult> {
-    if (query.since && query.until && Date.parse(query.since) > Date.parse(query.until)) {
-      throw new BadRequestException('since is after until');
-    }
+    const params = forwardedFilters(query);
     const targets = this.cores.targets(query.node);
-    const params = new URLSearchParams();
-    for (const name of FORWARDED_LIST_PARAMS) {
-      const value = query[name];
-      if (value !== undefined && value !== '') params.set(name, value);
-    }
     // No limit or sort on: a group's count is only right once every node's share is merged.
     const qs = params.toString();
     const path = `/apiv1/crashgroups${qs ? `?${qs}` : ''}`;
-    const results = await Promise.all(
-      targets.map((t) =>
-        this.fromNode(t, path, call).then(
-          (groups) => ({ node: t.node, groups }),
-          (err: unknown) => {
-            if (err instanceof CollectorCallError) return { node: t.node, failure: err.failure };
-            throw err;
-          },
-        ),
-      ),
+    const { answers: lists, leftOut } = await this.cores.fanOut(targets, (t) =>
+      this.fromNode(t, path, call),
     );
-    const lists: CrashGroup[][] = [];
-    const leftOut: LeftOut[] = [];
-    for (const r of results) {
-      if ('groups' in r) lists.push(r.groups);
-      else leftOut.push({ node: r.node, failure: r.failure, reason: describeFailure(r.failure) });
-    }
-    if (lists.length === 0 && leftOut.length > 0) {
-      throw allFailedException(leftOut, leftOutSummary(leftOut));
-    }
     return { groups: mergeCrashGroups(lists, query.sort, query.limit), leftOut };
   }
 

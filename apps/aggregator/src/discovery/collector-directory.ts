@@ -21,6 +21,19 @@ export interface DiscoveryStatus {
  * background, so no request ever waits for (or causes) a Kubernetes API call.
  */
 export abstract class CollectorDirectory {
+  private readonly changeListeners = new Set<() => void>();
+
+  /** Calls `listener` after every change of the targets; returns what unsubscribes it. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** For subclasses: the targets have changed. */
+  protected changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+
   /** Every known node, sorted by name (usable or not). */
   abstract all(): readonly CollectorTarget[];
   abstract get(node: string): CollectorTarget | undefined;
@@ -153,6 +166,7 @@ export class PodCollectorDirectory
     for (const node of before.keys()) {
       if (!this.byNode.has(node)) this.logger.log(`node ${node}: no collector pod any more`);
     }
+    this.changed();
   }
 }
 

@@ -78,16 +78,8 @@ export abstract class ApiCommand<
   }
 }
 
-export interface QueryOptions extends ConnectionOptions {
-  namespace?: string[];
-  pod?: string[];
-  container?: string[];
-  image?: string[];
-  node?: string[];
-  signal?: string[];
-  since?: Date;
-  until?: Date;
-}
+/** The filter flags are the query's fields; MATCH arguments come as the command's arguments. */
+export interface QueryOptions extends ConnectionOptions, Omit<CoreQuery, 'matches'> {}
 
 /** A command that selects cores: the filter flags and MATCH arguments. */
 export abstract class QueryCommand<O extends QueryOptions = QueryOptions> extends ApiCommand<O> {

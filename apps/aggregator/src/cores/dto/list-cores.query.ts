@@ -1,3 +1,4 @@
+import { BadRequestException } from '@nestjs/common';
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
@@ -16,6 +17,24 @@ export const FORWARDED_LIST_PARAMS = [
   'since',
   'until',
 ] as const satisfies readonly (keyof ListCoresQueryDto)[];
+
+/**
+ * The FORWARDED_LIST_PARAMS of a validated query, as sent on to each collector; 400 when since
+ * is after until (before any collector is asked).
+ */
+export function forwardedFilters(
+  query: Pick<ListCoresQueryDto, (typeof FORWARDED_LIST_PARAMS)[number]>,
+): URLSearchParams {
+  if (query.since && query.until && Date.parse(query.since) > Date.parse(query.until)) {
+    throw new BadRequestException('since is after until');
+  }
+  const params = new URLSearchParams();
+  for (const name of FORWARDED_LIST_PARAMS) {
+    const value = query[name];
+    if (value !== undefined && value !== '') params.set(name, value);
+  }
+  return params;
+}
 
 /**
  * The parameter every aggregator route over many nodes adds to the collector's: one node only.
